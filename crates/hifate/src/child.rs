@@ -1,0 +1,220 @@
+//! One version's process: started from its artifact, watched until it exits,
+//! stopped gracefully (SIGTERM, then SIGKILL after a grace period).
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::watch;
+
+/// Environment variables of the child contract (see `hifate-sdk`).
+pub const ENV_SOCKET: &str = "HIFATE_SOCKET";
+pub const ENV_SERVICE: &str = "HIFATE_SERVICE";
+pub const ENV_VERSION: &str = "HIFATE_VERSION";
+
+/// The most recent output lines of a service's processes, all versions.
+#[derive(Debug, Clone, Default)]
+pub struct OutputRing {
+    lines: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl OutputRing {
+    const CAPACITY: usize = 2000;
+
+    pub fn push(&self, line: String) {
+        if let Ok(mut lines) = self.lines.lock() {
+            if lines.len() == Self::CAPACITY {
+                lines.pop_front();
+            }
+            lines.push_back(line);
+        }
+    }
+
+    /// The last `n` lines, oldest first.
+    pub fn tail(&self, n: usize) -> Vec<String> {
+        match self.lines.lock() {
+            Ok(lines) => lines.iter().skip(lines.len().saturating_sub(n)).cloned().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct SpawnSpec<'a> {
+    pub service: &'a str,
+    pub version: u64,
+    pub artifact: &'a Path,
+    pub socket: PathBuf,
+    pub env: &'a std::collections::BTreeMap<String, String>,
+    pub output: OutputRing,
+}
+
+/// A running (or exited) version process.
+#[derive(Debug)]
+pub struct ChildProcess {
+    pub service: String,
+    pub version: u64,
+    pub pid: u32,
+    pub socket: PathBuf,
+    exit: watch::Receiver<Option<String>>,
+    stopping: AtomicBool,
+}
+
+impl ChildProcess {
+    /// Starts the artifact with the child-contract environment.
+    pub fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Arc<ChildProcess>> {
+        if !spec.artifact.exists() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("artifact {} is missing", spec.artifact.display()),
+            ));
+        }
+        let _ = std::fs::remove_file(&spec.socket);
+        let mut command = tokio::process::Command::new(spec.artifact);
+        command
+            .envs(spec.env)
+            .env(ENV_SOCKET, &spec.socket)
+            .env(ENV_SERVICE, spec.service)
+            .env(ENV_VERSION, spec.version.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Own process group: a Ctrl-C in the terminal reaches only the
+            // supervisor, which then stops its children in order.
+            .process_group(0)
+            .kill_on_drop(false);
+        // SAFETY: prctl is async-signal-safe; it only asks the kernel to
+        // SIGTERM the child if the supervisor dies without stopping it.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command.spawn()?;
+        let pid = child.id().unwrap_or(0);
+        let prefix = format!("[{} v{}]", spec.service, spec.version);
+        if let Some(out) = child.stdout.take() {
+            forward_lines(out, prefix.clone(), spec.output.clone());
+        }
+        if let Some(err) = child.stderr.take() {
+            forward_lines(err, prefix, spec.output.clone());
+        }
+        let (tx, exit) = watch::channel(None);
+        tokio::spawn(async move {
+            let status = match child.wait().await {
+                Ok(status) => describe_status(status),
+                Err(e) => format!("could not be waited for: {e}"),
+            };
+            let _ = tx.send(Some(status));
+        });
+        Ok(Arc::new(ChildProcess {
+            service: spec.service.to_owned(),
+            version: spec.version,
+            pid,
+            socket: spec.socket,
+            exit,
+            stopping: AtomicBool::new(false),
+        }))
+    }
+
+    /// How it exited, if it has.
+    pub fn exit_status(&self) -> Option<String> {
+        self.exit.borrow().clone()
+    }
+
+    /// Waits until the process has exited and returns how.
+    pub async fn exited(&self) -> String {
+        let mut exit = self.exit.clone();
+        let status = match exit.wait_for(|s| s.is_some()).await {
+            Ok(status) => status.clone().unwrap_or_default(),
+            Err(_) => "unknown exit".into(),
+        };
+        status
+    }
+
+    /// True once [`stop`](Self::stop) was called: an exit is then expected.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// SIGTERM, wait up to `grace`, then SIGKILL. Returns how it exited.
+    pub async fn stop(&self, grace: Duration) -> String {
+        self.stopping.store(true, Ordering::SeqCst);
+        if let Some(status) = self.exit_status() {
+            return status;
+        }
+        self.signal(Signal::SIGTERM);
+        match tokio::time::timeout(grace, self.exited()).await {
+            Ok(status) => status,
+            Err(_) => {
+                tracing::warn!(
+                    "[{}] version {} did not stop within {} ms of SIGTERM; killing it",
+                    self.service,
+                    self.version,
+                    grace.as_millis()
+                );
+                self.signal(Signal::SIGKILL);
+                self.exited().await
+            }
+        }
+    }
+
+    /// Marks the process as expected to exit and kills it at once.
+    pub async fn kill(&self) -> String {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.signal(Signal::SIGKILL);
+        self.exited().await
+    }
+
+    fn signal(&self, signal: Signal) {
+        // Only signal a process we have not reaped yet: its pid is still ours.
+        if self.exit_status().is_none() && self.pid != 0 {
+            if let Ok(pid) = i32::try_from(self.pid) {
+                let _ = kill(Pid::from_raw(pid), signal);
+            }
+        }
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+fn describe_status(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt as _;
+    if let Some(code) = status.code() {
+        format!("exited with status {code}")
+    } else if let Some(signal) = status.signal() {
+        let name = Signal::try_from(signal)
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_else(|_| signal.to_string());
+        format!("killed by {name}")
+    } else {
+        status.to_string()
+    }
+}
+
+fn forward_lines<R>(reader: R, prefix: String, ring: OutputRing)
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(reader).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("{prefix} {line}");
+            ring.push(format!("{prefix} {line}"));
+        }
+    });
+}

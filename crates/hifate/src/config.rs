@@ -1,0 +1,392 @@
+//! `hifate.toml`: the services to run and the supervisor's settings.
+//!
+//! Every setting has a default, so a config may list only its services. Paths
+//! in the file are relative to the file's own directory. Ports and the state
+//! directory can be overridden after loading ([`Config::override_port`],
+//! [`Config::settings`]) so that tests and second instances run on free ports.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Why a config could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("config is not valid: {0}")]
+    Invalid(String),
+}
+
+/// Which protocol a service speaks, which decides its ready check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// gRPC over HTTP/2; ready when `grpc.health.v1.Health/Check` says `SERVING`.
+    Grpc,
+    /// HTTP/1.1 or HTTP/2 clients; ready when `GET /health` answers 200.
+    Http,
+}
+
+/// How file changes are noticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WatchMode {
+    /// OS file events (inotify), falling back to polling if they are unavailable.
+    Events,
+    /// Poll modification times every `check_interval`.
+    Poll,
+    /// No automatic reloads; only explicit ones.
+    Off,
+}
+
+/// Cargo build profile for service binaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Dev,
+    Release,
+}
+
+/// Supervisor-wide settings (`[supervisor]` in the file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Port of the main HTTP service (admin API and gateway).
+    pub admin_port: u16,
+    /// Address the public ports bind to.
+    pub bind: String,
+    /// Where versions, artifacts and events are kept.
+    pub state_dir: PathBuf,
+    /// The cargo workspace holding the services (default: the config's directory).
+    pub workspace: PathBuf,
+    /// Cargo target directory (default: cargo's own choice for the workspace).
+    pub target_dir: Option<PathBuf>,
+    pub profile: Profile,
+    pub watch: WatchMode,
+    /// Quiet period after the last file event before a reload starts.
+    pub debounce_ms: u64,
+    /// Polling interval in seconds, for `watch = "poll"` and the fallback.
+    pub check_interval: u64,
+    /// How long a new version may take to become ready.
+    pub ready_timeout_ms: u64,
+    /// How long an old version may take to finish its in-flight requests.
+    pub drain_timeout_ms: u64,
+    /// Time between SIGTERM and SIGKILL when stopping a process.
+    pub stop_grace_ms: u64,
+    /// How many artifacts are kept per service for rollback.
+    pub versions_kept: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            admin_port: 8001,
+            bind: "127.0.0.1".into(),
+            state_dir: PathBuf::from(".hifate"),
+            workspace: PathBuf::from("."),
+            target_dir: None,
+            profile: Profile::Dev,
+            watch: WatchMode::Events,
+            debounce_ms: 300,
+            check_interval: 30,
+            ready_timeout_ms: 10_000,
+            drain_timeout_ms: 30_000,
+            stop_grace_ms: 5_000,
+            versions_kept: 10,
+        }
+    }
+}
+
+impl Settings {
+    pub fn debounce(&self) -> Duration {
+        Duration::from_millis(self.debounce_ms)
+    }
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_secs(self.check_interval.max(1))
+    }
+    pub fn ready_timeout(&self) -> Duration {
+        Duration::from_millis(self.ready_timeout_ms)
+    }
+    pub fn drain_timeout(&self) -> Duration {
+        Duration::from_millis(self.drain_timeout_ms)
+    }
+    pub fn stop_grace(&self) -> Duration {
+        Duration::from_millis(self.stop_grace_ms)
+    }
+}
+
+/// One supervised service (`[[service]]` in the file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub name: String,
+    /// Public port the supervisor listens on for this service.
+    pub port: u16,
+    #[serde(default = "default_kind")]
+    pub kind: ServiceKind,
+    /// Cargo package to build (default: the service's name).
+    #[serde(default)]
+    pub package: Option<String>,
+    /// Binary target of the package (default: the package's name).
+    #[serde(default)]
+    pub bin: Option<String>,
+    /// Services this one calls; they are swapped before it.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Extra paths (relative to the workspace) whose changes reload this service.
+    #[serde(default)]
+    pub watch: Vec<PathBuf>,
+    /// Extra environment for the service's processes.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+fn default_kind() -> ServiceKind {
+    ServiceKind::Grpc
+}
+
+impl ServiceConfig {
+    pub fn package(&self) -> &str {
+        self.package.as_deref().unwrap_or(&self.name)
+    }
+    pub fn bin(&self) -> &str {
+        self.bin.as_deref().unwrap_or_else(|| self.package())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    supervisor: Settings,
+    #[serde(default, rename = "service")]
+    services: Vec<ServiceConfig>,
+}
+
+/// A validated configuration with absolute paths.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub settings: Settings,
+    /// Services in dependency order: every service comes after those it depends on.
+    pub services: Vec<ServiceConfig>,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Config::parse(&text, base).map_err(|e| match e {
+            ConfigError::Parse { source, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                source,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses config text; relative paths are resolved against `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: PathBuf::new(),
+            source: Box::new(source),
+        })?;
+        let base = std::path::absolute(base).map_err(|e| {
+            ConfigError::Invalid(format!("cannot resolve {}: {e}", base.display()))
+        })?;
+        let mut settings = raw.supervisor;
+        settings.workspace = base.join(&settings.workspace);
+        settings.state_dir = base.join(&settings.state_dir);
+        settings.target_dir = settings.target_dir.map(|t| base.join(t));
+        let services = dependency_order(raw.services)?;
+        let config = Config { settings, services };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Replaces the public port of `service` (or of the admin API for `"admin"`).
+    pub fn override_port(&mut self, service: &str, port: u16) -> Result<(), ConfigError> {
+        if service == "admin" {
+            self.settings.admin_port = port;
+            return Ok(());
+        }
+        match self.services.iter_mut().find(|s| s.name == service) {
+            Some(s) => {
+                s.port = port;
+                self.validate()
+            }
+            None => Err(ConfigError::Invalid(format!(
+                "cannot override the port of unknown service {service:?}; known: {}",
+                self.service_names().join(", ")
+            ))),
+        }
+    }
+
+    pub fn service_names(&self) -> Vec<String> {
+        self.services.iter().map(|s| s.name.clone()).collect()
+    }
+
+    pub fn service(&self, name: &str) -> Option<&ServiceConfig> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut ports = BTreeMap::new();
+        for s in &self.services {
+            if s.name.is_empty()
+                || !s
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "service name {:?} must be non-empty ASCII letters, digits, '_' or '-'",
+                    s.name
+                )));
+            }
+            if s.port == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "service {} needs a port (got 0)",
+                    s.name
+                )));
+            }
+            if let Some(other) = ports.insert(s.port, &s.name) {
+                return Err(ConfigError::Invalid(format!(
+                    "services {other} and {} both use port {}",
+                    s.name, s.port
+                )));
+            }
+        }
+        if self.settings.versions_kept == 0 {
+            return Err(ConfigError::Invalid(
+                "versions_kept must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Sorts services so that each comes after everything it depends on,
+/// rejecting unknown dependencies, duplicates and cycles.
+fn dependency_order(services: Vec<ServiceConfig>) -> Result<Vec<ServiceConfig>, ConfigError> {
+    let mut by_name = BTreeMap::new();
+    for s in services {
+        let name = s.name.clone();
+        if by_name.insert(name.clone(), s).is_some() {
+            return Err(ConfigError::Invalid(format!(
+                "service {name} is listed twice"
+            )));
+        }
+    }
+    for s in by_name.values() {
+        for dep in &s.depends_on {
+            if !by_name.contains_key(dep) {
+                return Err(ConfigError::Invalid(format!(
+                    "service {} depends on unknown service {dep:?}",
+                    s.name
+                )));
+            }
+        }
+    }
+    let mut ordered = Vec::with_capacity(by_name.len());
+    let mut placed = BTreeSet::new();
+    while placed.len() < by_name.len() {
+        let ready: Vec<String> = by_name
+            .values()
+            .filter(|s| !placed.contains(&s.name))
+            .filter(|s| s.depends_on.iter().all(|d| placed.contains(d)))
+            .map(|s| s.name.clone())
+            .collect();
+        if ready.is_empty() {
+            let stuck: Vec<_> = by_name
+                .keys()
+                .filter(|n| !placed.contains(*n))
+                .cloned()
+                .collect();
+            return Err(ConfigError::Invalid(format!(
+                "depends_on has a cycle among: {}",
+                stuck.join(", ")
+            )));
+        }
+        for name in ready {
+            placed.insert(name.clone());
+            if let Some(s) = by_name.get(&name) {
+                ordered.push(s.clone());
+            }
+        }
+    }
+    Ok(ordered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_by_dependencies_and_resolves_paths() {
+        let text = r#"
+            [supervisor]
+            state_dir = "state"
+            [[service]]
+            name = "gateway"
+            port = 8002
+            kind = "http"
+            depends_on = ["core"]
+            [[service]]
+            name = "core"
+            port = 9001
+        "#;
+        let config = Config::parse(text, Path::new("/srv/app")).unwrap();
+        assert_eq!(config.service_names(), ["core", "gateway"]);
+        assert_eq!(config.settings.state_dir, Path::new("/srv/app/state"));
+        assert_eq!(config.services[1].kind, ServiceKind::Http);
+        assert_eq!(config.services[0].package(), "core");
+    }
+
+    #[test]
+    fn rejects_cycles_unknown_deps_and_port_clashes() {
+        let cycle = r#"
+            [[service]]
+            name = "a"
+            port = 1
+            depends_on = ["b"]
+            [[service]]
+            name = "b"
+            port = 2
+            depends_on = ["a"]
+        "#;
+        let err = Config::parse(cycle, Path::new("/")).unwrap_err().to_string();
+        assert!(err.contains("cycle"), "{err}");
+        let unknown = "[[service]]\nname = \"a\"\nport = 1\ndepends_on = [\"zz\"]\n";
+        let err = Config::parse(unknown, Path::new("/")).unwrap_err().to_string();
+        assert!(err.contains("unknown service \"zz\""), "{err}");
+        let clash = "[[service]]\nname = \"a\"\nport = 1\n[[service]]\nname = \"b\"\nport = 1\n";
+        let err = Config::parse(clash, Path::new("/")).unwrap_err().to_string();
+        assert!(err.contains("port 1"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::parse("[supervisor]\ndebounce = 3\n", Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("debounce"), "{err}");
+    }
+}

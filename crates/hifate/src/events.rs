@@ -1,0 +1,231 @@
+//! What happened, in order: one [`Event`] per step of the reload machinery.
+//!
+//! Every event is logged as one human line, appended to `events.jsonl` in the
+//! state directory (so failures and their reasons survive), and broadcast to
+//! live subscribers.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::sync::broadcast;
+
+/// One thing that happened to a service (or to the supervisor).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    MonitorStarted {
+        watched_files: usize,
+        mode: String,
+    },
+    FilesChanged {
+        paths: Vec<PathBuf>,
+    },
+    BuildStarted {
+        reason: String,
+    },
+    BuildSucceeded {
+        build_ms: u64,
+    },
+    BuildFailed {
+        diagnostics: String,
+    },
+    /// A build produced the same code as the version serving: nothing to do.
+    Unchanged {
+        version: u64,
+    },
+    VersionStarting {
+        version: u64,
+    },
+    ReloadSucceeded {
+        version: u64,
+        previous: Option<u64>,
+        swap_ms: u64,
+    },
+    ReloadFailed {
+        version: u64,
+        reason: String,
+    },
+    RolledBack {
+        version: u64,
+        artifact_of: u64,
+    },
+    DrainFinished {
+        version: u64,
+        drain_ms: u64,
+        in_flight_abandoned: u64,
+    },
+    Stopped {
+        version: u64,
+    },
+    Crashed {
+        version: u64,
+        status: String,
+    },
+    Restarted {
+        version: u64,
+        attempt: u32,
+    },
+    RestartFailed {
+        version: u64,
+        attempt: u32,
+        reason: String,
+        retry_in_ms: u64,
+    },
+}
+
+/// An [`EventKind`] with when and to whom it happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub service: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// The one-line human form used in logs.
+    pub fn describe(&self) -> String {
+        let s = &self.service;
+        match &self.kind {
+            EventKind::MonitorStarted {
+                watched_files,
+                mode,
+            } => format!("[{s}] monitor started: {watched_files} files watched ({mode})"),
+            EventKind::FilesChanged { paths } => {
+                let list: Vec<_> = paths.iter().map(|p| p.display().to_string()).collect();
+                format!("[{s}] {} files changed: {}", paths.len(), list.join(", "))
+            }
+            EventKind::BuildStarted { reason } => format!("[{s}] build started ({reason})"),
+            EventKind::BuildSucceeded { build_ms } => {
+                format!("[{s}] build finished in {build_ms} ms")
+            }
+            EventKind::BuildFailed { diagnostics } => {
+                format!("[{s}] build failed, the serving version keeps serving:\n{diagnostics}")
+            }
+            EventKind::Unchanged { version } => {
+                format!("[{s}] code unchanged, version {version} keeps serving")
+            }
+            EventKind::VersionStarting { version } => {
+                format!("[{s}] starting version {version}")
+            }
+            EventKind::ReloadSucceeded {
+                version,
+                previous,
+                swap_ms,
+            } => match previous {
+                Some(p) => format!(
+                    "[{s}] hot reload succeeded (version {version}, {swap_ms} ms; version {p} draining)"
+                ),
+                None => format!("[{s}] version {version} serving ({swap_ms} ms)"),
+            },
+            EventKind::ReloadFailed { version, reason } => {
+                format!("[{s}] version {version} failed, the serving version keeps serving: {reason}")
+            }
+            EventKind::RolledBack {
+                version,
+                artifact_of,
+            } => format!("[{s}] rollback: version {version} runs the artifact of version {artifact_of}"),
+            EventKind::DrainFinished {
+                version,
+                drain_ms,
+                in_flight_abandoned,
+            } => {
+                if *in_flight_abandoned == 0 {
+                    format!("[{s}] drain finished: version {version} idle after {drain_ms} ms")
+                } else {
+                    format!(
+                        "[{s}] drain timed out after {drain_ms} ms: version {version} stopped with {in_flight_abandoned} calls in flight"
+                    )
+                }
+            }
+            EventKind::Stopped { version } => format!("[{s}] version {version} stopped"),
+            EventKind::Crashed { version, status } => {
+                format!("[{s}] version {version} died on its own ({status}); restarting")
+            }
+            EventKind::Restarted { version, attempt } => {
+                format!("[{s}] version {version} restarted (attempt {attempt})")
+            }
+            EventKind::RestartFailed {
+                version,
+                attempt,
+                reason,
+                retry_in_ms,
+            } => format!(
+                "[{s}] restart of version {version} failed (attempt {attempt}): {reason}; next try in {retry_in_ms} ms"
+            ),
+        }
+    }
+
+    fn is_failure(&self) -> bool {
+        matches!(
+            self.kind,
+            EventKind::BuildFailed { .. }
+                | EventKind::ReloadFailed { .. }
+                | EventKind::Crashed { .. }
+                | EventKind::RestartFailed { .. }
+        )
+    }
+}
+
+/// Records events: log line, `events.jsonl`, broadcast.
+pub struct EventLog {
+    file: Mutex<Option<std::fs::File>>,
+    path: PathBuf,
+    live: broadcast::Sender<Event>,
+}
+
+impl EventLog {
+    /// Appends to `<state_dir>/events.jsonl`.
+    pub fn open(state_dir: &Path) -> std::io::Result<EventLog> {
+        std::fs::create_dir_all(state_dir)?;
+        let path = state_dir.join("events.jsonl");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        let (live, _) = broadcast::channel(1024);
+        Ok(EventLog {
+            file: Mutex::new(Some(file)),
+            path,
+            live,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records one event.
+    pub fn emit(&self, service: &str, kind: EventKind) -> Event {
+        let event = Event {
+            at: OffsetDateTime::now_utc(),
+            service: service.to_owned(),
+            kind,
+        };
+        if event.is_failure() {
+            tracing::warn!("{}", event.describe());
+        } else {
+            tracing::info!("{}", event.describe());
+        }
+        if let Ok(line) = serde_json::to_string(&event) {
+            if let Ok(mut guard) = self.file.lock() {
+                if let Some(file) = guard.as_mut() {
+                    if let Err(error) = writeln!(file, "{line}") {
+                        tracing::warn!(%error, path = %self.path.display(), "cannot append event");
+                    }
+                }
+            }
+        }
+        let _ = self.live.send(event.clone());
+        event
+    }
+
+    /// A live feed of events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.live.subscribe()
+    }
+}

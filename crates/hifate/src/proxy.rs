@@ -1,0 +1,266 @@
+//! The front proxy (the "DynamicServicer"): the stable public port of a
+//! service, forwarding every request to the version that is current when the
+//! request arrives.
+//!
+//! The route is read once per request, never cached per connection, so a swap
+//! takes effect on the very next request of every open client connection, and
+//! a request keeps its version (and counts as in flight there) until its
+//! response body, trailers included, has been passed on.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use arc_swap::ArcSwapOption;
+use bytes::Bytes;
+use http::header::{self, HeaderName, HeaderValue};
+use http::{Request, Response, StatusCode, Uri};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+
+use crate::backend::{Backend, ForwardBody, InFlight};
+use crate::config::ServiceKind;
+
+/// Response header naming the version that served a request.
+pub const VERSION_HEADER: HeaderName = HeaderName::from_static("x-hifate-version");
+
+/// Which version of a service receives new requests.
+#[derive(Debug)]
+pub struct Route {
+    pub service: String,
+    pub kind: ServiceKind,
+    current: ArcSwapOption<Backend>,
+}
+
+impl Route {
+    pub fn new(service: &str, kind: ServiceKind) -> Arc<Route> {
+        Arc::new(Route {
+            service: service.to_owned(),
+            kind,
+            current: ArcSwapOption::empty(),
+        })
+    }
+
+    /// The version new requests go to.
+    pub fn current(&self) -> Option<Arc<Backend>> {
+        self.current.load_full()
+    }
+
+    /// Atomically points new requests at `next`; returns the version replaced.
+    pub fn switch(&self, next: Arc<Backend>) -> Option<Arc<Backend>> {
+        self.current.swap(Some(next))
+    }
+
+    /// Stops routing to any version; returns the one removed.
+    pub fn clear(&self) -> Option<Arc<Backend>> {
+        self.current.swap(None)
+    }
+}
+
+/// Accepts connections on `listener` forever, serving each through `route`.
+pub async fn serve(listener: TcpListener, route: Arc<Route>) {
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                tracing::warn!(service = %route.service, %error, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let route = route.clone();
+        let builder = builder.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let route = route.clone();
+                async move { Ok::<_, Infallible>(forward(&route, request).await) }
+            });
+            if let Err(error) = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%error, "client connection ended with an error");
+            }
+        });
+    }
+}
+
+/// Passes one request to the current version and its response back.
+pub async fn forward(route: &Route, request: Request<Incoming>) -> Response<ProxyBody> {
+    let client_version = request.version();
+    let (mut parts, body) = request.into_parts();
+    parts.uri = backend_uri(&parts.uri);
+    parts.version = http::Version::HTTP_2;
+    strip_hop_by_hop(&mut parts.headers);
+    let mut request = Request::from_parts(parts, ForwardBody::Incoming(body));
+
+    // A version whose process just died refuses the connection; if the route
+    // has moved on meanwhile (restart, swap), the request goes to the new one.
+    for attempt in 0..2 {
+        let Some(backend) = route.current() else {
+            return unavailable(route, "no version is serving (yet)");
+        };
+        let in_flight = backend.clone().begin();
+        match backend.send_or_return(request).await {
+            Ok(response) => {
+                let (mut parts, body) = response.into_parts();
+                parts.version = client_version;
+                parts
+                    .headers
+                    .insert(VERSION_HEADER, backend.version_header.clone());
+                return Response::from_parts(
+                    parts,
+                    ProxyBody::Forwarded {
+                        body,
+                        _in_flight: in_flight,
+                    },
+                );
+            }
+            Err((error, unsent)) => {
+                drop(in_flight);
+                match unsent {
+                    Some(again) if attempt == 0 => {
+                        let moved = route
+                            .current()
+                            .is_some_and(|now| !Arc::ptr_eq(&now, &backend));
+                        if moved {
+                            request = again;
+                            continue;
+                        }
+                        return unavailable(route, &error.to_string());
+                    }
+                    _ => return unavailable(route, &error.to_string()),
+                }
+            }
+        }
+    }
+    unavailable(route, "no version accepted the request")
+}
+
+/// Keeps path and query; scheme and authority name the private socket's peer.
+fn backend_uri(uri: &Uri) -> Uri {
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(http::uri::Scheme::HTTP);
+    parts.authority = Some(http::uri::Authority::from_static("localhost"));
+    parts.path_and_query = path.parse().ok();
+    Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("http://localhost/"))
+}
+
+fn strip_hop_by_hop(headers: &mut http::HeaderMap) {
+    for name in [
+        header::CONNECTION,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+        header::HOST,
+        HeaderName::from_static("keep-alive"),
+        HeaderName::from_static("proxy-connection"),
+    ] {
+        headers.remove(name);
+    }
+}
+
+/// The answer when no version can take the request: gRPC `UNAVAILABLE`
+/// (trailers-only) for gRPC services, HTTP 503 for HTTP ones.
+fn unavailable(route: &Route, reason: &str) -> Response<ProxyBody> {
+    let message = format!("{}: {reason}", route.service);
+    let builder = Response::builder();
+    let response = match route.kind {
+        ServiceKind::Grpc => builder
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/grpc")
+            .header("grpc-status", "14")
+            .header("grpc-message", grpc_message(&message))
+            .body(ProxyBody::Full(Full::new(Bytes::new()))),
+        ServiceKind::Http => builder
+            .status(StatusCode::SERVICE_UNAVAILABLE)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(ProxyBody::Full(Full::new(Bytes::from(message + "\n")))),
+    };
+    response.unwrap_or_else(|_| Response::new(ProxyBody::Full(Full::new(Bytes::new()))))
+}
+
+/// Percent-encodes a grpc-message value as the gRPC HTTP/2 spec requires.
+fn grpc_message(message: &str) -> HeaderValue {
+    let mut encoded = String::with_capacity(message.len());
+    for byte in message.bytes() {
+        if (0x20..=0x7e).contains(&byte) && byte != b'%' {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static("unavailable"))
+}
+
+/// A response body on its way to the client. A forwarded body holds its
+/// request's [`InFlight`] guard, so the version counts the request as in
+/// flight until the last frame (trailers included) has passed.
+#[derive(Debug)]
+pub enum ProxyBody {
+    Forwarded {
+        body: Incoming,
+        _in_flight: InFlight,
+    },
+    Full(Full<Bytes>),
+}
+
+impl Body for ProxyBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut() {
+            ProxyBody::Forwarded { body, .. } => Pin::new(body).poll_frame(cx),
+            ProxyBody::Full(body) => match Pin::new(body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
+                Poll::Ready(Some(Err(never))) => match never {},
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ProxyBody::Forwarded { body, .. } => body.is_end_stream(),
+            ProxyBody::Full(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ProxyBody::Forwarded { body, .. } => body.size_hint(),
+            ProxyBody::Full(body) => body.size_hint(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_uri_keeps_path_and_query() {
+        let uri: Uri = "/bazi.core.BaziCoreService/CalculateBazi?x=1".parse().unwrap();
+        assert_eq!(
+            backend_uri(&uri).to_string(),
+            "http://localhost/bazi.core.BaziCoreService/CalculateBazi?x=1"
+        );
+    }
+
+    #[test]
+    fn grpc_message_is_percent_encoded() {
+        assert_eq!(grpc_message("a 100% 八").to_str().unwrap(), "a 100%25 %E5%85%AB");
+    }
+}

@@ -1,0 +1,480 @@
+//! One supervised service: its route, its versions, and the swap protocol.
+//!
+//! The swap protocol, in order (see `ARCHITECTURE.md`):
+//! artifact staged → process spawned → ready check (with timeout) → atomic
+//! route switch → old version drains (no new requests; in-flight ones finish,
+//! up to the drain timeout) → SIGTERM → SIGKILL after the grace period.
+//! Any failure before the switch leaves the serving version untouched.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::backend::Backend;
+use crate::child::{ChildProcess, OutputRing, SpawnSpec};
+use crate::config::{ServiceConfig, Settings};
+use crate::events::{EventKind, EventLog};
+use crate::proxy::Route;
+use crate::sources::SourceSet;
+use crate::store::{ServiceStore, StoreError, VersionRecord};
+
+/// Why a version could not be put in service.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error("version {version}: {reason}")]
+    StartFailed { version: u64, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where a service is in its life, as shown in status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// No version has served yet.
+    Starting,
+    Serving,
+    /// A new version is being built or started; the current one serves.
+    Reloading,
+    /// No version is serving (all attempts failed, or the serving one died).
+    Failed,
+    Stopped,
+}
+
+/// A snapshot of one service for status displays and tests.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceStatus {
+    pub service_name: String,
+    pub port: u16,
+    pub phase: Phase,
+    pub running: bool,
+    pub current_version: Option<u64>,
+    pub pid: Option<u32>,
+    pub in_flight: u64,
+    pub watched_files: usize,
+    pub version_history_count: usize,
+    pub kept_versions: Vec<u64>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_reload_at: Option<OffsetDateTime>,
+    pub last_reload_ms: Option<u64>,
+    pub last_error: Option<String>,
+    pub restarts: u32,
+}
+
+#[derive(Debug, Default)]
+struct Mutable {
+    phase: Option<Phase>,
+    serving: Option<Arc<ChildProcess>>,
+    draining: Vec<Arc<ChildProcess>>,
+    last_reload_at: Option<OffsetDateTime>,
+    last_reload_ms: Option<u64>,
+    last_error: Option<String>,
+    watched_files: usize,
+    restarts: u32,
+}
+
+/// One service under supervision.
+pub struct ServiceRuntime {
+    pub config: ServiceConfig,
+    pub route: Arc<Route>,
+    pub sources: SourceSet,
+    pub output: OutputRing,
+    settings: Arc<Settings>,
+    events: Arc<EventLog>,
+    socket_dir: PathBuf,
+    store: Mutex<ServiceStore>,
+    state: Mutex<Mutable>,
+    /// Serialises deploys, rollbacks and restarts of this service.
+    op: tokio::sync::Mutex<()>,
+    shutting_down: AtomicBool,
+}
+
+impl ServiceRuntime {
+    pub fn new(
+        config: ServiceConfig,
+        sources: SourceSet,
+        settings: Arc<Settings>,
+        events: Arc<EventLog>,
+        socket_dir: PathBuf,
+    ) -> Result<Arc<ServiceRuntime>, StoreError> {
+        let store = ServiceStore::open(&settings.state_dir, &config.name, settings.versions_kept)?;
+        Ok(Arc::new(ServiceRuntime {
+            route: Route::new(&config.name, config.kind),
+            config,
+            sources,
+            output: OutputRing::default(),
+            settings,
+            events,
+            socket_dir,
+            store: Mutex::new(store),
+            state: Mutex::new(Mutable::default()),
+            op: tokio::sync::Mutex::new(()),
+            shutting_down: AtomicBool::new(false),
+        }))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    pub(crate) fn emit(&self, kind: EventKind) {
+        self.events.emit(&self.config.name, kind);
+    }
+
+    fn state(&self) -> MutexGuard<'_, Mutable> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn store(&self) -> MutexGuard<'_, ServiceStore> {
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn set_watched_files(&self, count: usize) {
+        self.state().watched_files = count;
+    }
+
+    pub(crate) fn set_phase(&self, phase: Phase) {
+        self.state().phase = Some(phase);
+    }
+
+    pub(crate) fn record_error(&self, error: String) {
+        self.state().last_error = Some(error);
+    }
+
+    /// The version that serves now, if any.
+    pub fn current_version(&self) -> Option<u64> {
+        self.state().serving.as_ref().map(|c| c.version)
+    }
+
+    /// The persisted last good version (what a restarted supervisor serves).
+    pub fn last_good(&self) -> Option<VersionRecord> {
+        self.store().current().cloned()
+    }
+
+    pub fn history(&self) -> Vec<VersionRecord> {
+        self.store().history().to_vec()
+    }
+
+    pub fn status(&self) -> ServiceStatus {
+        let (history, kept) = {
+            let store = self.store();
+            (store.history().len(), store.kept_versions())
+        };
+        let state = self.state();
+        let serving = state.serving.as_ref();
+        let in_flight = self.route.current().map(|b| b.in_flight()).unwrap_or(0);
+        ServiceStatus {
+            service_name: self.config.name.clone(),
+            port: self.config.port,
+            phase: state.phase.unwrap_or(Phase::Starting),
+            running: serving.is_some_and(|c| c.exit_status().is_none()),
+            current_version: serving.map(|c| c.version),
+            pid: serving.map(|c| c.pid),
+            in_flight,
+            watched_files: state.watched_files,
+            version_history_count: history,
+            kept_versions: kept,
+            last_reload_at: state.last_reload_at,
+            last_reload_ms: state.last_reload_ms,
+            last_error: state.last_error.clone(),
+            restarts: state.restarts,
+        }
+    }
+
+    /// Stages a freshly built binary as a new version and swaps it in.
+    pub async fn deploy_build(
+        self: &Arc<Self>,
+        binary: &std::path::Path,
+        source_hash: &str,
+        build_ms: u64,
+    ) -> Result<u64, DeployError> {
+        let _op = self.op.lock().await;
+        let record = self.store().stage_build(binary, source_hash, build_ms)?;
+        self.deploy_new(record).await
+    }
+
+    /// Swaps in a kept artifact (`to`, or the previous good version) under a
+    /// new version number.
+    pub async fn rollback(self: &Arc<Self>, to: Option<u64>) -> Result<u64, DeployError> {
+        let _op = self.op.lock().await;
+        let record = self.store().stage_rollback(to)?;
+        let artifact_of = match record.origin {
+            crate::store::Origin::Rollback { artifact_of } => artifact_of,
+            crate::store::Origin::Build => record.version,
+        };
+        let version = self.deploy_new(record).await?;
+        self.emit(EventKind::RolledBack {
+            version,
+            artifact_of,
+        });
+        Ok(version)
+    }
+
+    /// Starts the persisted last good version as it is (same number, no build).
+    pub async fn resume(self: &Arc<Self>) -> Result<u64, DeployError> {
+        let _op = self.op.lock().await;
+        let record = self
+            .store()
+            .current()
+            .cloned()
+            .ok_or(DeployError::StartFailed {
+                version: 0,
+                reason: "no version has served yet".into(),
+            })?;
+        let started = Instant::now();
+        let (child, backend) = self.launch(&record).await.map_err(|reason| {
+            self.record_error(reason.clone());
+            DeployError::StartFailed {
+                version: record.version,
+                reason,
+            }
+        })?;
+        self.promote(child, backend, started)?;
+        Ok(record.version)
+    }
+
+    /// Runs a staged, never-served version through the swap protocol.
+    async fn deploy_new(self: &Arc<Self>, record: VersionRecord) -> Result<u64, DeployError> {
+        let version = record.version;
+        let started = Instant::now();
+        match self.launch(&record).await {
+            Ok((child, backend)) => {
+                self.promote(child, backend, started)?;
+                Ok(version)
+            }
+            Err(reason) => {
+                self.store().mark_failed(version, &reason)?;
+                self.emit(EventKind::ReloadFailed {
+                    version,
+                    reason: reason.clone(),
+                });
+                let mut state = self.state();
+                state.last_error = Some(format!("version {version}: {reason}"));
+                if state.serving.is_none() {
+                    state.phase = Some(Phase::Failed);
+                }
+                Err(DeployError::StartFailed { version, reason })
+            }
+        }
+    }
+
+    /// Spawn and ready check. On failure the new process is gone and nothing
+    /// else was touched.
+    async fn launch(
+        self: &Arc<Self>,
+        record: &VersionRecord,
+    ) -> Result<(Arc<ChildProcess>, Arc<Backend>), String> {
+        let version = record.version;
+        let artifact = record
+            .artifact
+            .as_ref()
+            .ok_or_else(|| format!("the artifact of version {version} is no longer kept"))?;
+        self.emit(EventKind::VersionStarting { version });
+        let socket = self
+            .socket_dir
+            .join(format!("{}-v{version}.sock", self.config.name));
+        let child = ChildProcess::spawn(SpawnSpec {
+            service: &self.config.name,
+            version,
+            artifact,
+            socket: socket.clone(),
+            env: &self.config.env,
+            output: self.output.clone(),
+        })
+        .map_err(|e| format!("cannot start {}: {e}", artifact.display()))?;
+        let backend = Backend::new(&self.config.name, version, socket);
+        match backend
+            .wait_ready(&child, self.config.kind, self.settings.ready_timeout())
+            .await
+        {
+            Ok(()) => Ok((child, backend)),
+            Err(not_ready) => {
+                let status = child.kill().await;
+                let mut reason = not_ready.to_string();
+                if !reason.contains(&status) && !matches!(not_ready, crate::backend::NotReady::Exited(_)) {
+                    reason.push_str(&format!("; killed ({status})"));
+                }
+                let tail = self.output.tail(5);
+                if !tail.is_empty() {
+                    reason.push_str("; last output:\n");
+                    reason.push_str(&tail.join("\n"));
+                }
+                Err(reason)
+            }
+        }
+    }
+
+    /// Atomic switch, then the old version drains and stops in the background.
+    fn promote(
+        self: &Arc<Self>,
+        child: Arc<ChildProcess>,
+        backend: Arc<Backend>,
+        started: Instant,
+    ) -> Result<(), DeployError> {
+        let version = child.version;
+        let old_backend = self.route.switch(backend);
+        let swap_ms = started.elapsed().as_millis() as u64;
+        let old_child = {
+            let mut state = self.state();
+            state.phase = Some(Phase::Serving);
+            state.last_reload_at = Some(OffsetDateTime::now_utc());
+            state.last_reload_ms = Some(swap_ms);
+            let old = state.serving.replace(child.clone());
+            if let Some(old) = &old {
+                state.draining.push(old.clone());
+            }
+            old
+        };
+        let previous = old_child.as_ref().map(|c| c.version);
+        self.emit(EventKind::ReloadSucceeded {
+            version,
+            previous: previous.filter(|p| *p != version),
+            swap_ms,
+        });
+        let stored = self.store().mark_serving(version);
+        self.monitor(child);
+        if let Some(old_child) = old_child {
+            let this = self.clone();
+            tokio::spawn(async move { this.retire(old_backend, old_child).await });
+        }
+        stored.map_err(DeployError::from)
+    }
+
+    /// Drain, then stop, a version that no longer receives new requests.
+    async fn retire(self: Arc<Self>, backend: Option<Arc<Backend>>, child: Arc<ChildProcess>) {
+        let started = Instant::now();
+        let version = child.version;
+        let mut abandoned = 0;
+        if let Some(backend) = backend {
+            if !backend.drained(self.settings.drain_timeout()).await {
+                abandoned = backend.in_flight();
+            }
+        }
+        if child.exit_status().is_none() {
+            self.emit(EventKind::DrainFinished {
+                version,
+                drain_ms: started.elapsed().as_millis() as u64,
+                in_flight_abandoned: abandoned,
+            });
+        }
+        child.stop(self.settings.stop_grace()).await;
+        self.state().draining.retain(|c| !Arc::ptr_eq(c, &child));
+        self.emit(EventKind::Stopped { version });
+    }
+
+    /// Restarts the serving version if its process dies on its own.
+    fn monitor(self: &Arc<Self>, child: Arc<ChildProcess>) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let status = child.exited().await;
+            if child.is_stopping() || this.shutting_down.load(Ordering::SeqCst) {
+                return;
+            }
+            let still_current = this
+                .state()
+                .serving
+                .as_ref()
+                .is_some_and(|c| Arc::ptr_eq(c, &child));
+            if !still_current {
+                return;
+            }
+            this.emit(EventKind::Crashed {
+                version: child.version,
+                status: status.clone(),
+            });
+            this.record_error(format!("version {} {status}", child.version));
+            this.restart(child).await;
+        });
+    }
+
+    /// Restarts `dead` from its artifact with exponential backoff, until it
+    /// serves again or another version has taken over.
+    async fn restart(self: Arc<Self>, dead: Arc<ChildProcess>) {
+        let mut delay = Duration::from_millis(100);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            if self.shutting_down.load(Ordering::SeqCst) {
+                return;
+            }
+            let outcome = {
+                let _op = self.op.lock().await;
+                let still_current = self
+                    .state()
+                    .serving
+                    .as_ref()
+                    .is_some_and(|c| Arc::ptr_eq(c, &dead));
+                if !still_current {
+                    return;
+                }
+                let record = self.store().get(dead.version).cloned();
+                let result = match record {
+                    Some(record) => self.launch(&record).await,
+                    None => Err(format!("version {} is not in the store", dead.version)),
+                };
+                match result {
+                    Ok((child, backend)) => {
+                        {
+                            let mut state = self.state();
+                            state.restarts += 1;
+                            // The dead process needs no drain.
+                            state.serving = None;
+                        }
+                        let old = self.route.switch(backend);
+                        drop(old);
+                        self.state().serving = Some(child.clone());
+                        self.state().phase = Some(Phase::Serving);
+                        self.monitor(child);
+                        Ok(())
+                    }
+                    Err(reason) => Err(reason),
+                }
+            };
+            match outcome {
+                Ok(()) => {
+                    self.emit(EventKind::Restarted {
+                        version: dead.version,
+                        attempt,
+                    });
+                    return;
+                }
+                Err(reason) => {
+                    self.emit(EventKind::RestartFailed {
+                        version: dead.version,
+                        attempt,
+                        reason,
+                        retry_in_ms: delay.as_millis() as u64,
+                    });
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
+    /// Stops routing and stops every process of this service, draining first.
+    pub async fn shutdown(self: &Arc<Self>) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        let _op = self.op.lock().await;
+        let backend = self.route.clear();
+        let (serving, draining) = {
+            let mut state = self.state();
+            state.phase = Some(Phase::Stopped);
+            (state.serving.take(), std::mem::take(&mut state.draining))
+        };
+        if let Some(backend) = backend {
+            backend.drained(self.settings.drain_timeout()).await;
+        }
+        let grace = self.settings.stop_grace();
+        for child in serving.into_iter().chain(draining) {
+            child.stop(grace).await;
+            self.emit(EventKind::Stopped {
+                version: child.version,
+            });
+        }
+    }
+}

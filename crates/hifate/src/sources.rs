@@ -1,0 +1,241 @@
+//! Which files make up each service: its cargo package plus every path
+//! (non-registry) package it depends on, from `cargo metadata`.
+//!
+//! A service's code is a whole build — the binary and its dependency closure —
+//! so a change to a shared crate belongs to every service that depends on it.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::{Path, PathBuf};
+
+use cargo_metadata::{DependencyKind, MetadataCommand, PackageId};
+
+use crate::config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourcesError {
+    #[error("cargo metadata failed in {workspace}: {source}")]
+    Metadata {
+        workspace: PathBuf,
+        source: Box<cargo_metadata::Error>,
+    },
+    #[error("service {service}: cargo package {package:?} is not a member of the workspace {workspace}")]
+    UnknownPackage {
+        service: String,
+        package: String,
+        workspace: PathBuf,
+    },
+}
+
+/// The directories whose files belong to one service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceSet {
+    /// Package directories (the service's own first) and extra watch paths.
+    pub roots: Vec<PathBuf>,
+    /// Paths never considered part of the sources (state and target dirs).
+    pub excluded: Vec<PathBuf>,
+}
+
+impl SourceSet {
+    /// True if `path` lies under one of the roots and is not ignored.
+    pub fn contains(&self, path: &Path) -> bool {
+        !self.excluded.iter().any(|e| path.starts_with(e))
+            && self.roots.iter().any(|root| {
+                // Only the part below the root counts: the root itself may
+                // live in a hidden directory (a temp dir, say).
+                path.strip_prefix(root)
+                    .is_ok_and(|relative| !is_ignored(relative))
+            })
+    }
+
+    /// Every source file, sorted, without duplicates.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut files = BTreeSet::new();
+        for root in &self.roots {
+            let walker = walkdir::WalkDir::new(root)
+                .follow_links(false)
+                .into_iter()
+                .filter_entry(|e| {
+                    e.depth() == 0
+                        || (!is_ignored_name(e.file_name().to_string_lossy().as_ref(), e.file_type().is_dir())
+                            && !self.excluded.iter().any(|x| e.path().starts_with(x)))
+                });
+            for entry in walker.flatten() {
+                if entry.file_type().is_file() {
+                    files.insert(entry.into_path());
+                }
+            }
+        }
+        files.into_iter().collect()
+    }
+
+    /// A content hash over every source file's path and bytes: two builds
+    /// from the same hash are the same code.
+    pub fn hash(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        for file in self.files() {
+            hasher.update(file.as_os_str().as_encoded_bytes());
+            hasher.update(&[0]);
+            match std::fs::read(&file) {
+                Ok(bytes) => {
+                    hasher.update(&(bytes.len() as u64).to_le_bytes());
+                    hasher.update(&bytes);
+                }
+                Err(_) => {
+                    hasher.update(b"<unreadable>");
+                }
+            }
+        }
+        hasher.finalize().to_hex()[..16].to_owned()
+    }
+}
+
+/// Directory names and file names that never count as source: build output,
+/// VCS data, hidden files, and the temporary files editors write while saving.
+pub fn is_ignored_name(name: &str, is_dir: bool) -> bool {
+    if name.starts_with('.') {
+        return true;
+    }
+    if is_dir {
+        return matches!(name, "target" | "node_modules" | "__pycache__");
+    }
+    name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swo")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name.ends_with(".bak")
+        || name.ends_with(".orig")
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name == "4913"
+}
+
+/// True if any component of `path` is an ignored name.
+pub fn is_ignored(path: &Path) -> bool {
+    let components: Vec<_> = path.components().collect();
+    components.iter().enumerate().any(|(i, c)| match c {
+        std::path::Component::Normal(name) => {
+            is_ignored_name(&name.to_string_lossy(), i + 1 < components.len())
+        }
+        _ => false,
+    })
+}
+
+/// Resolves each service's [`SourceSet`] with `cargo metadata`.
+pub fn discover(config: &Config) -> Result<BTreeMap<String, SourceSet>, SourcesError> {
+    let workspace = &config.settings.workspace;
+    let metadata = MetadataCommand::new()
+        .current_dir(workspace)
+        .manifest_path(workspace.join("Cargo.toml"))
+        .exec()
+        .map_err(|source| SourcesError::Metadata {
+            workspace: workspace.clone(),
+            source: Box::new(source),
+        })?;
+    let packages: BTreeMap<&PackageId, &cargo_metadata::Package> =
+        metadata.packages.iter().map(|p| (&p.id, p)).collect();
+    let nodes: BTreeMap<&PackageId, &cargo_metadata::Node> = metadata
+        .resolve
+        .as_ref()
+        .map(|r| r.nodes.iter().map(|n| (&n.id, n)).collect())
+        .unwrap_or_default();
+
+    let mut excluded = vec![config.settings.state_dir.clone()];
+    excluded.push(
+        config
+            .settings
+            .target_dir
+            .clone()
+            .unwrap_or_else(|| metadata.target_directory.clone().into_std_path_buf()),
+    );
+
+    let mut sets = BTreeMap::new();
+    for service in &config.services {
+        let root_pkg = metadata
+            .workspace_packages()
+            .into_iter()
+            .find(|p| p.name.as_str() == service.package())
+            .ok_or_else(|| SourcesError::UnknownPackage {
+                service: service.name.clone(),
+                package: service.package().to_owned(),
+                workspace: workspace.clone(),
+            })?;
+        let mut roots = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut queue = VecDeque::from([&root_pkg.id]);
+        while let Some(id) = queue.pop_front() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let Some(pkg) = packages.get(id) else { continue };
+            if pkg.source.is_some() {
+                continue; // registry or git: not edited in place
+            }
+            if let Some(dir) = pkg.manifest_path.parent() {
+                roots.push(dir.to_path_buf().into_std_path_buf());
+            }
+            if let Some(node) = nodes.get(id) {
+                for dep in &node.deps {
+                    let runtime = dep.dep_kinds.iter().any(|k| {
+                        matches!(k.kind, DependencyKind::Normal | DependencyKind::Build)
+                    });
+                    if runtime {
+                        queue.push_back(&dep.pkg);
+                    }
+                }
+            }
+        }
+        roots.extend(service.watch.iter().map(|p| workspace.join(p)));
+        sets.insert(
+            service.name.clone(),
+            SourceSet {
+                roots,
+                excluded: excluded.clone(),
+            },
+        );
+    }
+    Ok(sets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_and_build_files_are_ignored() {
+        for p in [
+            "/w/svc/src/.main.rs.swp",
+            "/w/svc/src/main.rs~",
+            "/w/svc/target/debug/x",
+            "/w/.git/index",
+            "/w/svc/src/#main.rs#",
+            "/w/svc/src/4913",
+        ] {
+            assert!(is_ignored(Path::new(p)), "{p}");
+        }
+        assert!(!is_ignored(Path::new("/w/svc/src/main.rs")));
+        assert!(!is_ignored(Path::new("/w/svc/Cargo.toml")));
+    }
+
+    #[test]
+    fn files_and_hash_follow_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("svc");
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::create_dir_all(root.join("target")).unwrap();
+        std::fs::write(root.join("src/main.rs"), "fn main() {}").unwrap();
+        std::fs::write(root.join("src/main.rs~"), "old").unwrap();
+        std::fs::write(root.join("target/junk"), "x").unwrap();
+        let set = SourceSet {
+            roots: vec![root.clone()],
+            excluded: vec![],
+        };
+        assert_eq!(set.files(), vec![root.join("src/main.rs")]);
+        let before = set.hash();
+        std::fs::write(root.join("target/junk"), "y").unwrap();
+        assert_eq!(set.hash(), before, "ignored files do not change the hash");
+        std::fs::write(root.join("src/main.rs"), "fn main() { }").unwrap();
+        assert_ne!(set.hash(), before);
+        assert!(set.contains(&root.join("src/main.rs")));
+        assert!(!set.contains(&root.join("src/.x.swp")));
+    }
+}

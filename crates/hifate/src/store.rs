@@ -1,0 +1,386 @@
+//! The version store: numbered, immutable artifacts per service, with history.
+//!
+//! Layout under the state directory:
+//!
+//! ```text
+//! services/<name>/state.json        numbering, current version, history
+//! services/<name>/versions/<N>/<bin> the artifact of version N (never rewritten)
+//! ```
+//!
+//! Numbers are per service and monotonic, and survive supervisor restarts. An
+//! artifact is copied in before its process starts, so a rollback or a restart
+//! never depends on the source tree or the cargo target directory.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("version store {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("version store {path} is corrupt: {source}")]
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{service} has no version {version}; kept versions: {kept:?}")]
+    NoSuchVersion {
+        service: String,
+        version: u64,
+        kept: Vec<u64>,
+    },
+    #[error("{service} has no earlier good version to roll back to")]
+    NothingToRollBackTo { service: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Where a version's artifact came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    Build,
+    Rollback { artifact_of: u64 },
+}
+
+/// Where a version is in its life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Artifact in place; the process has not (yet) been ready.
+    Staged,
+    /// The route points at it.
+    Serving,
+    /// It served and was replaced or stopped.
+    Retired,
+    /// It never became ready; the reason says why.
+    Failed,
+}
+
+/// Everything known about one version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionRecord {
+    pub version: u64,
+    pub origin: Origin,
+    pub source_hash: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub built_at: OffsetDateTime,
+    pub build_ms: u64,
+    /// The artifact, while it is kept.
+    pub artifact: Option<PathBuf>,
+    pub outcome: Outcome,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub started_serving: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub ended_serving: Option<OffsetDateTime>,
+    /// Why it stopped serving, or why it failed.
+    pub end_reason: Option<String>,
+}
+
+impl VersionRecord {
+    /// True if it once served and its artifact is still kept: a rollback target.
+    pub fn is_rollback_target(&self) -> bool {
+        self.artifact.is_some() && matches!(self.outcome, Outcome::Serving | Outcome::Retired)
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StateFile {
+    next_version: u64,
+    current: Option<u64>,
+    history: Vec<VersionRecord>,
+}
+
+/// One service's versions.
+#[derive(Debug)]
+pub struct ServiceStore {
+    service: String,
+    dir: PathBuf,
+    kept: usize,
+    state: StateFile,
+}
+
+impl ServiceStore {
+    /// Opens (or creates) the store of `service` under `state_dir`.
+    pub fn open(state_dir: &Path, service: &str, kept: usize) -> Result<ServiceStore, StoreError> {
+        let dir = state_dir.join("services").join(service);
+        std::fs::create_dir_all(dir.join("versions")).map_err(io(&dir))?;
+        let path = dir.join("state.json");
+        let state = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| StoreError::Corrupt {
+                path: path.clone(),
+                source,
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => StateFile {
+                next_version: 1,
+                ..StateFile::default()
+            },
+            Err(e) => return Err(io(&path)(e)),
+        };
+        Ok(ServiceStore {
+            service: service.to_owned(),
+            dir,
+            kept,
+            state,
+        })
+    }
+
+    /// The version that was serving last (persisted), if any.
+    pub fn current(&self) -> Option<&VersionRecord> {
+        self.state.current.and_then(|v| self.get(v))
+    }
+
+    pub fn get(&self, version: u64) -> Option<&VersionRecord> {
+        self.state.history.iter().find(|r| r.version == version)
+    }
+
+    /// History, oldest first.
+    pub fn history(&self) -> &[VersionRecord] {
+        &self.state.history
+    }
+
+    /// Copies a freshly built binary in as the next version.
+    pub fn stage_build(
+        &mut self,
+        binary: &Path,
+        source_hash: &str,
+        build_ms: u64,
+    ) -> Result<VersionRecord, StoreError> {
+        let version = self.state.next_version;
+        let file_name = binary.file_name().unwrap_or(self.service.as_ref());
+        let dir = self.dir.join("versions").join(version.to_string());
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let artifact = dir.join(file_name);
+        let partial = dir.join(".partial");
+        std::fs::copy(binary, &partial).map_err(io(binary))?;
+        std::fs::rename(&partial, &artifact).map_err(io(&artifact))?;
+        self.push(VersionRecord {
+            version,
+            origin: Origin::Build,
+            source_hash: source_hash.to_owned(),
+            built_at: OffsetDateTime::now_utc(),
+            build_ms,
+            artifact: Some(artifact),
+            outcome: Outcome::Staged,
+            started_serving: None,
+            ended_serving: None,
+            end_reason: None,
+        })
+    }
+
+    /// Stages the artifact of `target` (default: the good version before the
+    /// current one) as a new version number.
+    pub fn stage_rollback(&mut self, target: Option<u64>) -> Result<VersionRecord, StoreError> {
+        let source = match target {
+            Some(version) => self
+                .get(version)
+                .filter(|r| r.artifact.is_some())
+                .cloned()
+                .ok_or_else(|| StoreError::NoSuchVersion {
+                    service: self.service.clone(),
+                    version,
+                    kept: self.kept_versions(),
+                })?,
+            None => {
+                let current = self.state.current.unwrap_or(u64::MAX);
+                let current_hash = self.current().map(|r| r.source_hash.clone());
+                self.state
+                    .history
+                    .iter()
+                    .rev()
+                    .filter(|r| r.version < current && r.is_rollback_target())
+                    // "previous" means previous code, not an earlier rollback to the same code
+                    .find(|r| Some(&r.source_hash) != current_hash.as_ref())
+                    .cloned()
+                    .ok_or_else(|| StoreError::NothingToRollBackTo {
+                        service: self.service.clone(),
+                    })?
+            }
+        };
+        let Some(from) = source.artifact.as_ref().filter(|a| a.exists()) else {
+            return Err(StoreError::NoSuchVersion {
+                service: self.service.clone(),
+                version: source.version,
+                kept: self.kept_versions(),
+            });
+        };
+        let version = self.state.next_version;
+        let dir = self.dir.join("versions").join(version.to_string());
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let artifact = dir.join(from.file_name().unwrap_or(self.service.as_ref()));
+        if std::fs::hard_link(from, &artifact).is_err() {
+            std::fs::copy(from, &artifact).map_err(io(&artifact))?;
+        }
+        self.push(VersionRecord {
+            version,
+            origin: Origin::Rollback {
+                artifact_of: source.version,
+            },
+            source_hash: source.source_hash.clone(),
+            built_at: source.built_at,
+            build_ms: 0,
+            artifact: Some(artifact),
+            outcome: Outcome::Staged,
+            started_serving: None,
+            ended_serving: None,
+            end_reason: None,
+        })
+    }
+
+    fn push(&mut self, record: VersionRecord) -> Result<VersionRecord, StoreError> {
+        self.state.next_version = record.version + 1;
+        self.state.history.push(record.clone());
+        self.save()?;
+        Ok(record)
+    }
+
+    /// `version` now serves; the previous current one is retired.
+    pub fn mark_serving(&mut self, version: u64) -> Result<(), StoreError> {
+        let now = OffsetDateTime::now_utc();
+        let previous = self.state.current.replace(version);
+        for r in &mut self.state.history {
+            if r.version == version {
+                r.outcome = Outcome::Serving;
+                r.started_serving.get_or_insert(now);
+            } else if Some(r.version) == previous && previous != Some(version) {
+                r.outcome = Outcome::Retired;
+                r.ended_serving = Some(now);
+                r.end_reason = Some(format!("replaced by version {version}"));
+            }
+        }
+        self.prune();
+        self.save()
+    }
+
+    /// `version` failed before serving: recorded with its reason, artifact removed.
+    pub fn mark_failed(&mut self, version: u64, reason: &str) -> Result<(), StoreError> {
+        if let Some(r) = self.state.history.iter_mut().find(|r| r.version == version) {
+            r.outcome = Outcome::Failed;
+            r.end_reason = Some(reason.to_owned());
+            if let Some(artifact) = r.artifact.take() {
+                if let Some(dir) = artifact.parent() {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            }
+        }
+        self.save()
+    }
+
+    /// Version numbers whose artifacts are kept.
+    pub fn kept_versions(&self) -> Vec<u64> {
+        self.state
+            .history
+            .iter()
+            .filter(|r| r.artifact.is_some())
+            .map(|r| r.version)
+            .collect()
+    }
+
+    /// Keeps the newest `kept` artifacts (the current one always); older ones
+    /// are deleted but stay in the history.
+    fn prune(&mut self) {
+        let current = self.state.current;
+        let mut with_artifact: Vec<usize> = (0..self.state.history.len())
+            .filter(|&i| self.state.history[i].artifact.is_some())
+            .collect();
+        while with_artifact.len() > self.kept {
+            let Some(pos) = with_artifact
+                .iter()
+                .position(|&i| Some(self.state.history[i].version) != current)
+            else {
+                break;
+            };
+            let i = with_artifact.remove(pos);
+            if let Some(artifact) = self.state.history[i].artifact.take() {
+                // Rollback artifacts are hard links: removing one never
+                // removes the bytes another kept version still links to.
+                if let Some(dir) = artifact.parent() {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            }
+        }
+        let max_history = self.kept * 10;
+        if self.state.history.len() > max_history {
+            let excess = self.state.history.len() - max_history;
+            self.state.history.drain(..excess);
+        }
+    }
+
+    fn save(&self) -> Result<(), StoreError> {
+        let path = self.dir.join("state.json");
+        let partial = self.dir.join("state.json.partial");
+        let bytes = serde_json::to_vec_pretty(&self.state).map_err(|source| StoreError::Corrupt {
+            path: path.clone(),
+            source,
+        })?;
+        std::fs::write(&partial, bytes).map_err(io(&partial))?;
+        std::fs::rename(&partial, &path).map_err(io(&path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binary(dir: &Path, content: &str) -> PathBuf {
+        let path = dir.join("svc");
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    #[test]
+    fn numbers_persist_and_rollback_uses_kept_artifacts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = ServiceStore::open(dir.path(), "svc", 3).unwrap();
+        for i in 1..=5u64 {
+            let v = store
+                .stage_build(&binary(dir.path(), &format!("v{i}")), &format!("h{i}"), 10)
+                .unwrap();
+            assert_eq!(v.version, i);
+            store.mark_serving(i).unwrap();
+        }
+        assert_eq!(store.kept_versions(), vec![3, 4, 5]);
+        let rollback = store.stage_rollback(None).unwrap();
+        assert_eq!(rollback.version, 6);
+        assert_eq!(rollback.origin, Origin::Rollback { artifact_of: 4 });
+        let bytes = std::fs::read_to_string(rollback.artifact.as_ref().unwrap()).unwrap();
+        assert_eq!(bytes, "v4");
+        store.mark_serving(6).unwrap();
+
+        let reopened = ServiceStore::open(dir.path(), "svc", 3).unwrap();
+        assert_eq!(reopened.current().unwrap().version, 6);
+        assert_eq!(reopened.get(5).unwrap().outcome, Outcome::Retired);
+        let err = ServiceStore::open(dir.path(), "svc", 3)
+            .unwrap()
+            .stage_rollback(Some(1))
+            .unwrap_err();
+        assert!(err.to_string().contains("no version 1"), "{err}");
+    }
+
+    #[test]
+    fn failed_versions_are_recorded_and_not_rollback_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = ServiceStore::open(dir.path(), "svc", 10).unwrap();
+        store.stage_build(&binary(dir.path(), "a"), "a", 1).unwrap();
+        store.mark_serving(1).unwrap();
+        store.stage_build(&binary(dir.path(), "b"), "b", 1).unwrap();
+        store.mark_failed(2, "exited with status 3").unwrap();
+        assert_eq!(store.current().unwrap().version, 1);
+        assert_eq!(store.get(2).unwrap().end_reason.as_deref(), Some("exited with status 3"));
+        assert!(store.get(2).unwrap().artifact.is_none());
+        assert!(matches!(
+            store.stage_rollback(None),
+            Err(StoreError::NothingToRollBackTo { .. })
+        ));
+    }
+}

@@ -1,0 +1,511 @@
+//! The supervisor: owns every service's port, processes and versions, plans
+//! reloads from file changes, and runs them one batch at a time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{anyhow, Context as _};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::builder::{self, BuildPlan};
+use crate::config::{Config, Settings};
+use crate::events::{Event, EventKind, EventLog};
+use crate::proxy;
+use crate::service::{DeployError, Phase, ServiceRuntime, ServiceStatus};
+use crate::sources;
+use crate::store::VersionRecord;
+use crate::watch::{self, Watcher};
+
+/// What a reload did to one service. Never claims a swap that did not happen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ReloadOutcome {
+    /// A new version serves.
+    Swapped {
+        version: u64,
+        previous: Option<u64>,
+        swap_ms: Option<u64>,
+    },
+    /// The code is the same as the serving version's; nothing was done.
+    Unchanged { version: u64 },
+    /// The build failed; the serving version keeps serving.
+    BuildFailed { diagnostics: String },
+    /// The new version did not become ready; the serving version keeps serving.
+    StartFailed { version: u64, reason: String },
+    /// Something else went wrong (state directory, unknown service, ...).
+    Error { reason: String },
+}
+
+struct Inner {
+    config: Config,
+    settings: Arc<Settings>,
+    /// In dependency order.
+    services: Vec<Arc<ServiceRuntime>>,
+    events: Arc<EventLog>,
+    /// One reload batch (build + swaps) at a time.
+    reload_lock: tokio::sync::Mutex<()>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+    watcher: Mutex<Option<Watcher>>,
+    watch_mode: Mutex<String>,
+    socket_dir: Mutex<Option<tempfile::TempDir>>,
+    ports: BTreeMap<String, SocketAddr>,
+}
+
+/// A running supervisor. Cheap to clone.
+#[derive(Clone)]
+pub struct Supervisor {
+    inner: Arc<Inner>,
+}
+
+impl Supervisor {
+    /// Binds every public port, starts every service (its last good version
+    /// if one is kept, else a fresh build), then starts watching for changes.
+    pub async fn start(config: Config) -> anyhow::Result<Supervisor> {
+        let settings = Arc::new(config.settings.clone());
+        std::fs::create_dir_all(&settings.state_dir).with_context(|| {
+            format!("cannot create state directory {}", settings.state_dir.display())
+        })?;
+        let events = Arc::new(EventLog::open(&settings.state_dir).with_context(|| {
+            format!("cannot open the event log in {}", settings.state_dir.display())
+        })?);
+        // Private sockets live in a fresh directory under the system temp dir:
+        // short paths (Unix socket paths are limited to ~100 bytes) and never
+        // shared with another supervisor.
+        let socket_dir = tempfile::Builder::new()
+            .prefix("hifate-")
+            .tempdir()
+            .context("cannot create a directory for the private sockets")?;
+
+        // Ports first: a port that is taken is a configuration error, and
+        // clients can connect (and get a clear UNAVAILABLE) while we build.
+        let mut listeners = Vec::new();
+        let mut ports = BTreeMap::new();
+        for service in &config.services {
+            let addr: SocketAddr = format!("{}:{}", settings.bind, service.port)
+                .parse()
+                .with_context(|| format!("bad bind address {:?}", settings.bind))?;
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                format!(
+                    "cannot listen on {addr} for {}: is another process using the port? \
+                     (change `port` in the config or pass --port {}=PORT)",
+                    service.name, service.name
+                )
+            })?;
+            ports.insert(service.name.clone(), listener.local_addr()?);
+            listeners.push(listener);
+        }
+
+        let discover_config = config.clone();
+        let source_sets = tokio::task::spawn_blocking(move || sources::discover(&discover_config))
+            .await
+            .context("source discovery panicked")??;
+
+        let mut services = Vec::new();
+        let mut tasks = Vec::new();
+        for (service, listener) in config.services.iter().zip(listeners) {
+            let runtime = ServiceRuntime::new(
+                service.clone(),
+                source_sets.get(&service.name).cloned().unwrap_or_default(),
+                settings.clone(),
+                events.clone(),
+                socket_dir.path().to_owned(),
+            )?;
+            tasks.push(tokio::spawn(proxy::serve(listener, runtime.route.clone())));
+            services.push(runtime);
+        }
+
+        let supervisor = Supervisor {
+            inner: Arc::new(Inner {
+                config,
+                settings,
+                services,
+                events,
+                reload_lock: tokio::sync::Mutex::new(()),
+                tasks: Mutex::new(tasks),
+                watcher: Mutex::new(None),
+                watch_mode: Mutex::new(String::new()),
+                socket_dir: Mutex::new(Some(socket_dir)),
+                ports,
+            }),
+        };
+        supervisor.start_services().await;
+        supervisor.start_watching()?;
+        Ok(supervisor)
+    }
+
+    /// Resumes kept versions at once, without building; builds (in one cargo
+    /// run) what has none. Sources that changed while the supervisor was down
+    /// are rebuilt in the background while the kept version serves.
+    async fn start_services(&self) {
+        let mut to_build = Vec::new();
+        let mut stale = Vec::new();
+        for service in &self.inner.services {
+            let Some(record) = service.last_good() else {
+                to_build.push(service.name().to_owned());
+                continue;
+            };
+            match service.resume().await {
+                Ok(_) => {
+                    if source_hash(service).await != record.source_hash {
+                        stale.push(service.name().to_owned());
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        "[{}] cannot resume version {}: {error}; building anew",
+                        service.name(),
+                        record.version
+                    );
+                    to_build.push(service.name().to_owned());
+                }
+            }
+        }
+        if !to_build.is_empty() {
+            let names: Vec<&str> = to_build.iter().map(String::as_str).collect();
+            self.reload(&names, false, "no version kept yet").await;
+        }
+        if !stale.is_empty() {
+            let this = self.clone();
+            let task = tokio::spawn(async move {
+                let names: Vec<&str> = stale.iter().map(String::as_str).collect();
+                this.reload(&names, false, "sources changed while stopped")
+                    .await;
+            });
+            if let Ok(mut tasks) = self.inner.tasks.lock() {
+                tasks.push(task);
+            }
+        }
+    }
+
+    fn start_watching(&self) -> anyhow::Result<()> {
+        let roots: Vec<PathBuf> = self
+            .inner
+            .services
+            .iter()
+            .flat_map(|s| s.sources.roots.clone())
+            .collect();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let settings = &self.inner.settings;
+        let watcher = watch::watch(
+            &roots,
+            settings.watch,
+            settings.debounce(),
+            settings.poll_interval(),
+            tx,
+        )
+        .context("cannot watch the service sources")?;
+        for service in &self.inner.services {
+            let files = service.sources.files().len();
+            service.set_watched_files(files);
+            service.emit(EventKind::MonitorStarted {
+                watched_files: files,
+                mode: watcher.mode.clone(),
+            });
+        }
+        if let Ok(mut mode) = self.inner.watch_mode.lock() {
+            mode.clone_from(&watcher.mode);
+        }
+        if let Ok(mut slot) = self.inner.watcher.lock() {
+            *slot = Some(watcher);
+        }
+        let this = self.clone();
+        let task = tokio::spawn(async move { this.reload_on_changes(rx).await });
+        if let Ok(mut tasks) = self.inner.tasks.lock() {
+            tasks.push(task);
+        }
+        Ok(())
+    }
+
+    /// Turns batches of changed paths into reloads of the services they
+    /// belong to; batches that arrive during a reload are merged.
+    async fn reload_on_changes(&self, mut batches: mpsc::UnboundedReceiver<Vec<PathBuf>>) {
+        while let Some(first) = batches.recv().await {
+            let mut paths: BTreeSet<PathBuf> = first.into_iter().collect();
+            while let Ok(more) = batches.try_recv() {
+                paths.extend(more);
+            }
+            let mut affected = Vec::new();
+            for service in &self.inner.services {
+                let mine: Vec<PathBuf> = paths
+                    .iter()
+                    .filter(|p| service.sources.contains(p))
+                    .cloned()
+                    .collect();
+                if !mine.is_empty() {
+                    service.emit(EventKind::FilesChanged { paths: mine });
+                    service.set_watched_files(service.sources.files().len());
+                    affected.push(service.name().to_owned());
+                }
+            }
+            if !affected.is_empty() {
+                let names: Vec<&str> = affected.iter().map(String::as_str).collect();
+                self.reload(&names, false, "files changed").await;
+            }
+        }
+    }
+
+    /// Builds the named services in one cargo run and swaps each new version
+    /// in, in dependency order. Without `force`, a service whose sources hash
+    /// the same as its serving version's is left alone.
+    pub async fn reload(
+        &self,
+        names: &[&str],
+        force: bool,
+        reason: &str,
+    ) -> BTreeMap<String, ReloadOutcome> {
+        let _batch = self.inner.reload_lock.lock().await;
+        let mut outcomes = BTreeMap::new();
+        let mut wanted = Vec::new();
+        for name in names {
+            match self.service(name) {
+                Some(service) => wanted.push(service.clone()),
+                None => {
+                    outcomes.insert(
+                        (*name).to_owned(),
+                        ReloadOutcome::Error {
+                            reason: format!(
+                                "unknown service {name:?}; known: {}",
+                                self.inner.config.service_names().join(", ")
+                            ),
+                        },
+                    );
+                }
+            }
+        }
+        // Dependency order comes from the config's order.
+        wanted.sort_by_key(|s| {
+            self.inner
+                .services
+                .iter()
+                .position(|x| Arc::ptr_eq(x, s))
+                .unwrap_or(usize::MAX)
+        });
+        wanted.dedup_by(|a, b| Arc::ptr_eq(a, b));
+
+        let mut to_build = Vec::new();
+        for service in wanted {
+            let hash = source_hash(&service).await;
+            let serving = service.current_version();
+            let same = service
+                .last_good()
+                .filter(|r| Some(r.version) == serving && r.source_hash == hash);
+            match same {
+                Some(record) if !force => {
+                    service.emit(EventKind::Unchanged {
+                        version: record.version,
+                    });
+                    outcomes.insert(
+                        service.name().to_owned(),
+                        ReloadOutcome::Unchanged {
+                            version: record.version,
+                        },
+                    );
+                }
+                _ => to_build.push((service, hash)),
+            }
+        }
+        if to_build.is_empty() {
+            return outcomes;
+        }
+
+        for (service, _) in &to_build {
+            if service.current_version().is_some() {
+                service.set_phase(Phase::Reloading);
+            }
+            service.emit(EventKind::BuildStarted {
+                reason: reason.to_owned(),
+            });
+        }
+        let built = self.build_each(&to_build).await;
+
+        for (service, hash) in to_build {
+            let name = service.name().to_owned();
+            let outcome = match built.get(&name) {
+                Some(Ok((binary, build_ms))) => {
+                    service.emit(EventKind::BuildSucceeded {
+                        build_ms: *build_ms,
+                    });
+                    let previous = service.current_version();
+                    match service.deploy_build(binary, &hash, *build_ms).await {
+                        Ok(version) => ReloadOutcome::Swapped {
+                            version,
+                            previous,
+                            swap_ms: service.status().last_reload_ms,
+                        },
+                        Err(DeployError::StartFailed { version, reason }) => {
+                            ReloadOutcome::StartFailed { version, reason }
+                        }
+                        Err(other) => ReloadOutcome::Error {
+                            reason: other.to_string(),
+                        },
+                    }
+                }
+                Some(Err(diagnostics)) => {
+                    service.emit(EventKind::BuildFailed {
+                        diagnostics: diagnostics.clone(),
+                    });
+                    service.record_error(format!("build failed:\n{diagnostics}"));
+                    service.set_phase(if service.current_version().is_some() {
+                        Phase::Serving
+                    } else {
+                        Phase::Failed
+                    });
+                    ReloadOutcome::BuildFailed {
+                        diagnostics: diagnostics.clone(),
+                    }
+                }
+                None => ReloadOutcome::Error {
+                    reason: "the build reported nothing for this service".into(),
+                },
+            };
+            outcomes.insert(name, outcome);
+        }
+        outcomes
+    }
+
+    /// One cargo run for all; if it fails and several services were asked
+    /// for, each is built alone (cargo reuses what was done) so that one
+    /// broken service does not hold back the others.
+    async fn build_each(
+        &self,
+        services: &[(Arc<ServiceRuntime>, String)],
+    ) -> BTreeMap<String, Result<(PathBuf, u64), String>> {
+        let settings = &self.inner.settings;
+        fn plan<'a>(settings: &'a Settings, subset: &[&'a Arc<ServiceRuntime>]) -> BuildPlan<'a> {
+            BuildPlan {
+                workspace: &settings.workspace,
+                target_dir: settings.target_dir.as_deref(),
+                profile: settings.profile,
+                targets: subset
+                    .iter()
+                    .map(|s| (s.config.package(), s.config.bin()))
+                    .collect(),
+            }
+        }
+        let all: Vec<&Arc<ServiceRuntime>> = services.iter().map(|(s, _)| s).collect();
+        let mut results = BTreeMap::new();
+        match builder::build(&plan(settings, &all)).await {
+            Ok(built) => {
+                for service in &all {
+                    let result = built
+                        .binaries
+                        .get(service.config.bin())
+                        .map(|b| (b.clone(), built.elapsed.as_millis() as u64))
+                        .ok_or_else(|| format!("no binary {} was built", service.config.bin()));
+                    results.insert(service.name().to_owned(), result);
+                }
+            }
+            Err(error) if all.len() == 1 => {
+                results.insert(all[0].name().to_owned(), Err(error.diagnostics()));
+            }
+            Err(_) => {
+                for service in &all {
+                    let result = builder::build(&plan(settings, &[*service]))
+                        .await
+                        .map_err(|e| e.diagnostics())
+                        .and_then(|built| {
+                            built
+                                .binaries
+                                .get(service.config.bin())
+                                .map(|b| (b.clone(), built.elapsed.as_millis() as u64))
+                                .ok_or_else(|| {
+                                    format!("no binary {} was built", service.config.bin())
+                                })
+                        });
+                    results.insert(service.name().to_owned(), result);
+                }
+            }
+        }
+        results
+    }
+
+    /// Swaps in a kept version (default: the previous good one) under a new number.
+    pub async fn rollback(&self, name: &str, to: Option<u64>) -> anyhow::Result<u64> {
+        let service = self.service(name).ok_or_else(|| {
+            anyhow!(
+                "unknown service {name:?}; known: {}",
+                self.inner.config.service_names().join(", ")
+            )
+        })?;
+        let _batch = self.inner.reload_lock.lock().await;
+        Ok(service.rollback(to).await?)
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Arc<ServiceRuntime>> {
+        self.inner.services.iter().find(|s| s.name() == name)
+    }
+
+    /// Every service, in dependency order.
+    pub fn services(&self) -> &[Arc<ServiceRuntime>] {
+        &self.inner.services
+    }
+
+    pub fn status(&self) -> Vec<ServiceStatus> {
+        self.inner.services.iter().map(|s| s.status()).collect()
+    }
+
+    pub fn history(&self, name: &str) -> Option<Vec<VersionRecord>> {
+        self.service(name).map(|s| s.history())
+    }
+
+    /// The address a service's front listens on.
+    pub fn address(&self, name: &str) -> Option<SocketAddr> {
+        self.inner.ports.get(name).copied()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// How changes are detected (`"file events"`, `"polling every 30 s"`, ...).
+    pub fn watch_mode(&self) -> String {
+        self.inner
+            .watch_mode
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn event_log_path(&self) -> &Path {
+        self.inner.events.path()
+    }
+
+    /// Stops watching, stops every service (dependents first, each draining
+    /// its in-flight requests), and closes the ports.
+    pub async fn shutdown(&self) {
+        if let Ok(mut watcher) = self.inner.watcher.lock() {
+            watcher.take();
+        }
+        for service in self.inner.services.iter().rev() {
+            service.shutdown().await;
+        }
+        let tasks: Vec<JoinHandle<()>> = match self.inner.tasks.lock() {
+            Ok(mut tasks) => tasks.drain(..).collect(),
+            Err(_) => Vec::new(),
+        };
+        for task in tasks {
+            task.abort();
+            // Awaiting the aborted task drops its listener: the port is free
+            // when shutdown returns.
+            let _ = task.await;
+        }
+        if let Ok(mut dir) = self.inner.socket_dir.lock() {
+            dir.take();
+        }
+    }
+}
+
+async fn source_hash(service: &Arc<ServiceRuntime>) -> String {
+    let sources = service.sources.clone();
+    tokio::task::spawn_blocking(move || sources.hash())
+        .await
+        .unwrap_or_default()
+}

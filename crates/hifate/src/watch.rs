@@ -1,0 +1,215 @@
+//! Change detection: OS file events (or polling), filtered and debounced into
+//! batches of changed paths.
+//!
+//! Events are filtered by kind *before* debouncing: inotify also reports
+//! files being opened and read, and the supervisor itself (hashing sources)
+//! and cargo (compiling them) read every file, so counting reads as changes
+//! would reload forever. That is why the debounce is done here rather than
+//! with `notify-debouncer-mini`, which discards event kinds.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use notify::event::{EventKind, ModifyKind};
+use notify::{PollWatcher, RecommendedWatcher, RecursiveMode, Watcher as _};
+use tokio::sync::mpsc;
+
+use crate::config::WatchMode;
+use crate::sources::is_ignored;
+
+/// A running watcher; dropping it stops watching.
+pub struct Watcher {
+    _inner: Box<dyn notify::Watcher + Send>,
+    /// `"events"` or `"poll every N s"`, for logs and status.
+    pub mode: String,
+}
+
+/// Watches `roots` recursively and sends one batch of changed paths per burst
+/// of changes (a burst ends after `debounce` without events).
+pub fn watch(
+    roots: &[PathBuf],
+    mode: WatchMode,
+    debounce: Duration,
+    poll_interval: Duration,
+    batches: mpsc::UnboundedSender<Vec<PathBuf>>,
+) -> Result<Watcher, notify::Error> {
+    let roots = outermost(roots);
+    let (raw_tx, raw_rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
+    let filter_roots = roots.clone();
+    let handler = move |result: notify::Result<notify::Event>| match result {
+        Ok(event) if is_change(&event.kind) => {
+            let paths: Vec<_> = event
+                .paths
+                .into_iter()
+                .filter(|p| {
+                    // Judge only the part below the root: the root itself
+                    // may sit in a hidden directory.
+                    filter_roots
+                        .iter()
+                        .any(|r| p.strip_prefix(r).is_ok_and(|rel| !is_ignored(rel)))
+                })
+                .collect();
+            if !paths.is_empty() {
+                let _ = raw_tx.send(paths);
+            }
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "file watcher error"),
+    };
+
+    let watcher = match mode {
+        WatchMode::Off => {
+            return Ok(Watcher {
+                _inner: Box::new(notify::NullWatcher),
+                mode: "off".into(),
+            })
+        }
+        WatchMode::Events => match events_watcher(&roots, handler.clone()) {
+            Ok(w) => Watcher {
+                _inner: w,
+                mode: "file events".into(),
+            },
+            Err(error) => {
+                tracing::warn!(
+                    %error,
+                    "file events are unavailable; polling every {} s instead",
+                    poll_interval.as_secs()
+                );
+                poll_watcher(&roots, poll_interval, handler)?
+            }
+        },
+        WatchMode::Poll => poll_watcher(&roots, poll_interval, handler)?,
+    };
+    tokio::spawn(debounce_batches(raw_rx, debounce, batches));
+    Ok(watcher)
+}
+
+fn events_watcher<F>(roots: &[PathBuf], handler: F) -> notify::Result<Box<dyn notify::Watcher + Send>>
+where
+    F: notify::EventHandler,
+{
+    let mut watcher = RecommendedWatcher::new(handler, notify::Config::default())?;
+    for root in roots {
+        watcher.watch(root, RecursiveMode::Recursive)?;
+    }
+    Ok(Box::new(watcher))
+}
+
+fn poll_watcher<F>(roots: &[PathBuf], interval: Duration, handler: F) -> notify::Result<Watcher>
+where
+    F: notify::EventHandler,
+{
+    let mut watcher = PollWatcher::new(handler, notify::Config::default().with_poll_interval(interval))?;
+    for root in roots {
+        watcher.watch(root, RecursiveMode::Recursive)?;
+    }
+    Ok(Watcher {
+        _inner: Box::new(watcher),
+        mode: format!("polling every {} s", interval.as_secs()),
+    })
+}
+
+/// Writes, creations, removals and renames are changes; opens, reads and
+/// metadata-only updates are not.
+fn is_change(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(notify::event::AccessKind::Close(notify::event::AccessMode::Write)) => {
+            true
+        }
+        EventKind::Access(_) | EventKind::Other => false,
+        EventKind::Any => true,
+    }
+}
+
+/// Gathers raw events until `quiet` passes without one, then sends the batch.
+async fn debounce_batches(
+    mut raw: mpsc::UnboundedReceiver<Vec<PathBuf>>,
+    quiet: Duration,
+    batches: mpsc::UnboundedSender<Vec<PathBuf>>,
+) {
+    while let Some(first) = raw.recv().await {
+        let mut batch: BTreeSet<PathBuf> = first.into_iter().collect();
+        loop {
+            match tokio::time::timeout(quiet, raw.recv()).await {
+                Ok(Some(more)) => batch.extend(more),
+                Ok(None) => return,
+                Err(_) => break,
+            }
+        }
+        if batches.send(batch.into_iter().collect()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Drops roots that lie inside other roots (they are watched recursively).
+fn outermost(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut sorted: Vec<PathBuf> = roots.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let mut kept: Vec<PathBuf> = Vec::new();
+    for root in sorted {
+        if !kept.iter().any(|k| root.starts_with(k)) {
+            kept.push(root);
+        }
+    }
+    kept.into_iter().filter(|r| r.exists()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_roots_collapse() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        std::fs::create_dir_all(a.join("b")).unwrap();
+        let roots = outermost(&[a.join("b"), a.clone(), a.clone()]);
+        assert_eq!(roots, vec![a]);
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_saves_is_one_batch_and_reads_are_not_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("src");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("lib.rs"), "a").unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let _watcher = watch(
+            std::slice::from_ref(&root),
+            WatchMode::Events,
+            Duration::from_millis(150),
+            Duration::from_secs(30),
+            tx,
+        )
+        .unwrap();
+        let _ = std::fs::read(root.join("lib.rs")).unwrap();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(400), rx.recv())
+                .await
+                .is_err(),
+            "reading a file is not a change"
+        );
+        for i in 0..5 {
+            std::fs::write(root.join("lib.rs"), format!("v{i}")).unwrap();
+            std::fs::write(root.join(".lib.rs.swp"), "swap").unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let batch = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(batch, vec![root.join("lib.rs")]);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(400), rx.recv())
+                .await
+                .is_err(),
+            "one burst, one batch"
+        );
+    }
+}
