@@ -8,6 +8,8 @@
 //!   port (overridable with [`ENV_ADDR`]), so a service binary is usable alone;
 //! * registers `grpc.health.v1.Health` (reporting `SERVING` once listening) and
 //!   gRPC server reflection;
+//! * serves HTTP applications the same way ([`Service::serve_http`]), with a
+//!   `GET /health` ready check;
 //! * on SIGTERM or Ctrl-C reports `NOT_SERVING`, stops accepting connections,
 //!   lets in-flight calls finish, and returns.
 //!
@@ -52,6 +54,8 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("HTTP server failed: {0}")]
+    Http(std::io::Error),
 }
 
 /// Who this process is, as told by the supervisor (or defaults when run alone).
@@ -122,44 +126,119 @@ impl Service {
             let health = health.clone();
             async move {
                 shutdown_signal().await;
-                health.set_service_status("", ServingStatus::NotServing).await;
+                health
+                    .set_service_status("", ServingStatus::NotServing)
+                    .await;
                 tracing::info!("shutdown requested; finishing in-flight calls");
             }
         };
-
         health.set_service_status("", ServingStatus::Serving).await;
+        match self.listen().await? {
+            Listener::Unix(listener, path) => {
+                tracing::info!(service = %identity.service, version = identity.version, socket = %path.display(), "serving");
+                let result = router
+                    .serve_with_incoming_shutdown(UnixListenerStream::new(listener), shutdown)
+                    .await;
+                let _ = std::fs::remove_file(&path);
+                result?;
+            }
+            Listener::Tcp(listener, addr) => {
+                tracing::info!(service = %identity.service, %addr, "serving on TCP (no supervisor)");
+                router
+                    .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Serves an HTTP application (HTTP/1.1 and HTTP/2) under the same
+    /// contract. `GET /health` is added: 200 while serving, 503 once
+    /// shutdown has begun (the supervisor's ready check for HTTP services).
+    pub async fn serve_http(self, app: axum::Router) -> Result<(), ServeError> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+
+        let identity = self.identity();
+        let draining = Arc::new(AtomicBool::new(false));
+        let health = {
+            let draining = draining.clone();
+            axum::routing::get(move || {
+                let draining = draining.load(Ordering::SeqCst);
+                async move {
+                    if draining {
+                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "draining")
+                    } else {
+                        (axum::http::StatusCode::OK, "ok")
+                    }
+                }
+            })
+        };
+        let app = app.route("/health", health);
+        let shutdown = async move {
+            shutdown_signal().await;
+            draining.store(true, Ordering::SeqCst);
+            tracing::info!("shutdown requested; finishing in-flight requests");
+        };
+        match self.listen().await? {
+            Listener::Unix(listener, path) => {
+                tracing::info!(service = %identity.service, version = identity.version, socket = %path.display(), "serving HTTP");
+                let result = axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await;
+                let _ = std::fs::remove_file(&path);
+                result.map_err(ServeError::Http)?;
+            }
+            Listener::Tcp(listener, addr) => {
+                tracing::info!(service = %identity.service, %addr, "serving HTTP on TCP (no supervisor)");
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                    .map_err(ServeError::Http)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Binds where the supervisor said, or the service's own TCP port.
+    async fn listen(&self) -> Result<Listener, ServeError> {
         if let Some(path) = std::env::var_os(ENV_SOCKET).map(PathBuf::from) {
             let _ = std::fs::remove_file(&path);
             let listener = UnixListener::bind(&path).map_err(|source| ServeError::BindUnix {
                 path: path.clone(),
                 source,
             })?;
-            tracing::info!(
-                service = %identity.service,
-                version = identity.version,
-                socket = %path.display(),
-                "serving"
-            );
-            let result = router
-                .serve_with_incoming_shutdown(UnixListenerStream::new(listener), shutdown)
-                .await;
-            let _ = std::fs::remove_file(&path);
-            result?;
-        } else {
-            let addr = match std::env::var(ENV_ADDR) {
-                Ok(value) => value.parse().map_err(|_| ServeError::BadAddr { value })?,
-                Err(_) => SocketAddr::from(([127, 0, 0, 1], self.default_port)),
-            };
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|source| ServeError::BindTcp { addr, source })?;
-            tracing::info!(service = %identity.service, %addr, "serving on TCP (no supervisor)");
-            router
-                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-                .await?;
+            return Ok(Listener::Unix(listener, path));
         }
-        Ok(())
+        let addr = match std::env::var(ENV_ADDR) {
+            Ok(value) => value.parse().map_err(|_| ServeError::BadAddr { value })?,
+            Err(_) => SocketAddr::from(([127, 0, 0, 1], self.default_port)),
+        };
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::BindTcp { addr, source })?;
+        Ok(Listener::Tcp(listener, addr))
     }
+}
+
+enum Listener {
+    Unix(UnixListener, PathBuf),
+    Tcp(tokio::net::TcpListener, SocketAddr),
+}
+
+/// The front address of another supervised service, for calling it: the
+/// supervisor passes every service's address as `HIFATE_SERVICE_ADDR_<NAME>`
+/// (name upper-cased); without a supervisor, `default` is used.
+pub fn service_addr(service: &str, default: &str) -> String {
+    std::env::var(service_addr_var(service)).unwrap_or_else(|_| default.to_owned())
+}
+
+/// `HIFATE_SERVICE_ADDR_BAZI_CORE` for `bazi_core`.
+pub fn service_addr_var(service: &str) -> String {
+    format!(
+        "HIFATE_SERVICE_ADDR_{}",
+        service.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 /// Installs a compact `tracing` subscriber honouring `RUST_LOG` (default

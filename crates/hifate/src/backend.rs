@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 
 use crate::child::ChildProcess;
 use crate::config::ServiceKind;
+use crate::metrics::VersionCounters;
 
 /// Why a request could not be passed to a version.
 #[derive(Debug, thiserror::Error)]
@@ -101,12 +102,18 @@ pub struct Backend {
     sender: Mutex<Option<SendRequest<ForwardBody>>>,
     connecting: tokio::sync::Mutex<()>,
     in_flight: AtomicU64,
-    served: AtomicU64,
     idle: Notify,
+    /// This version's request counters, for metrics.
+    pub counters: Arc<VersionCounters>,
 }
 
 impl Backend {
-    pub fn new(service: &str, version: u64, socket: PathBuf) -> Arc<Backend> {
+    pub fn new(
+        service: &str,
+        version: u64,
+        socket: PathBuf,
+        counters: Arc<VersionCounters>,
+    ) -> Arc<Backend> {
         Arc::new(Backend {
             service: service.to_owned(),
             version,
@@ -115,8 +122,8 @@ impl Backend {
             sender: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),
             in_flight: AtomicU64::new(0),
-            served: AtomicU64::new(0),
             idle: Notify::new(),
+            counters,
         })
     }
 
@@ -125,15 +132,11 @@ impl Backend {
         self.in_flight.load(Ordering::Relaxed)
     }
 
-    /// Requests this version has been given.
-    pub fn served(&self) -> u64 {
-        self.served.load(Ordering::Relaxed)
-    }
-
     /// Counts a request in; the guard counts it out when dropped.
     pub fn begin(self: Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
-        self.served.fetch_add(1, Ordering::Relaxed);
+        self.counters.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
         InFlight { backend: self }
     }
 
@@ -316,10 +319,19 @@ impl InFlight {
     pub fn backend(&self) -> &Arc<Backend> {
         &self.backend
     }
+
+    /// Counts this request as failed (error status or 5xx).
+    pub fn failed(&self) {
+        self.backend.counters.errors.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
+        self.backend
+            .counters
+            .in_flight
+            .fetch_sub(1, Ordering::Relaxed);
         if self.backend.in_flight.fetch_sub(1, Ordering::Relaxed) == 1 {
             self.backend.idle.notify_waiters();
         }

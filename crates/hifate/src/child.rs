@@ -18,30 +18,62 @@ pub const ENV_SOCKET: &str = "HIFATE_SOCKET";
 pub const ENV_SERVICE: &str = "HIFATE_SERVICE";
 pub const ENV_VERSION: &str = "HIFATE_VERSION";
 
-/// The most recent output lines of a service's processes, all versions.
+/// The most recent output lines of a service's processes, all versions,
+/// each with a sequence number so that a follower can ask for what is new.
 #[derive(Debug, Clone, Default)]
 pub struct OutputRing {
-    lines: Arc<Mutex<VecDeque<String>>>,
+    inner: Arc<Mutex<Ring>>,
+}
+
+#[derive(Debug, Default)]
+struct Ring {
+    next_seq: u64,
+    lines: VecDeque<(u64, String)>,
 }
 
 impl OutputRing {
     const CAPACITY: usize = 2000;
 
     pub fn push(&self, line: String) {
-        if let Ok(mut lines) = self.lines.lock() {
-            if lines.len() == Self::CAPACITY {
-                lines.pop_front();
+        if let Ok(mut ring) = self.inner.lock() {
+            if ring.lines.len() == Self::CAPACITY {
+                ring.lines.pop_front();
             }
-            lines.push_back(line);
+            let seq = ring.next_seq;
+            ring.next_seq += 1;
+            ring.lines.push_back((seq, line));
         }
     }
 
-    /// The last `n` lines, oldest first.
-    pub fn tail(&self, n: usize) -> Vec<String> {
-        match self.lines.lock() {
-            Ok(lines) => lines.iter().skip(lines.len().saturating_sub(n)).cloned().collect(),
+    /// Up to `limit` of the newest lines with a sequence number above
+    /// `after` (all kept lines for `None`), oldest first.
+    pub fn since(&self, after: Option<u64>, limit: usize) -> Vec<(u64, String)> {
+        match self.inner.lock() {
+            Ok(ring) => {
+                let newer: Vec<&(u64, String)> = ring
+                    .lines
+                    .iter()
+                    .filter(|(seq, _)| after.is_none_or(|a| *seq > a))
+                    .collect();
+                newer[newer.len().saturating_sub(limit)..]
+                    .iter()
+                    .map(|l| (*l).clone())
+                    .collect()
+            }
             Err(_) => Vec::new(),
         }
+    }
+
+    /// The last `n` lines of one version, oldest first.
+    pub fn tail_of(&self, service: &str, version: u64, n: usize) -> Vec<String> {
+        let prefix = version_prefix(service, version);
+        let mine: Vec<String> = self
+            .since(None, Self::CAPACITY)
+            .into_iter()
+            .filter(|(_, l)| l.starts_with(&prefix))
+            .map(|(_, l)| l)
+            .collect();
+        mine[mine.len().saturating_sub(n)..].to_vec()
     }
 }
 
@@ -102,7 +134,7 @@ impl ChildProcess {
         }
         let mut child = command.spawn()?;
         let pid = child.id().unwrap_or(0);
-        let prefix = format!("[{} v{}]", spec.service, spec.version);
+        let prefix = version_prefix(spec.service, spec.version);
         if let Some(out) = child.stdout.take() {
             forward_lines(out, prefix.clone(), spec.output.clone());
         }
@@ -190,6 +222,11 @@ impl Drop for ChildProcess {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.socket);
     }
+}
+
+/// How a version's output lines are labelled: `[bazi_core v3]`.
+fn version_prefix(service: &str, version: u64) -> String {
+    format!("[{service} v{version}]")
 }
 
 fn describe_status(status: std::process::ExitStatus) -> String {

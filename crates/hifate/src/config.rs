@@ -62,8 +62,12 @@ pub enum Profile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
-    /// Port of the main HTTP service (admin API and gateway).
+    /// Port of the admin API. When a service uses the same port, that service
+    /// is the main service: admin paths go to the API, the rest to it.
     pub admin_port: u16,
+    /// Bearer token for state-changing admin calls (default: generated into
+    /// the state directory; `HIFATE_ADMIN_TOKEN` overrides both).
+    pub admin_token: Option<String>,
     /// Address the public ports bind to.
     pub bind: String,
     /// Where versions, artifacts and events are kept.
@@ -92,6 +96,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             admin_port: 8001,
+            admin_token: None,
             bind: "127.0.0.1".into(),
             state_dir: PathBuf::from(".hifate"),
             workspace: PathBuf::from("."),
@@ -208,9 +213,8 @@ impl Config {
             path: PathBuf::new(),
             source: Box::new(source),
         })?;
-        let base = std::path::absolute(base).map_err(|e| {
-            ConfigError::Invalid(format!("cannot resolve {}: {e}", base.display()))
-        })?;
+        let base = std::path::absolute(base)
+            .map_err(|e| ConfigError::Invalid(format!("cannot resolve {}: {e}", base.display())))?;
         let mut settings = raw.supervisor;
         settings.workspace = base.join(&settings.workspace);
         settings.state_dir = base.join(&settings.state_dir);
@@ -372,13 +376,19 @@ mod tests {
             port = 2
             depends_on = ["a"]
         "#;
-        let err = Config::parse(cycle, Path::new("/")).unwrap_err().to_string();
+        let err = Config::parse(cycle, Path::new("/"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cycle"), "{err}");
         let unknown = "[[service]]\nname = \"a\"\nport = 1\ndepends_on = [\"zz\"]\n";
-        let err = Config::parse(unknown, Path::new("/")).unwrap_err().to_string();
+        let err = Config::parse(unknown, Path::new("/"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown service \"zz\""), "{err}");
         let clash = "[[service]]\nname = \"a\"\nport = 1\n[[service]]\nname = \"b\"\nport = 1\n";
-        let err = Config::parse(clash, Path::new("/")).unwrap_err().to_string();
+        let err = Config::parse(clash, Path::new("/"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("port 1"), "{err}");
     }
 

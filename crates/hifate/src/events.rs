@@ -8,12 +8,12 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
 /// One thing that happened to a service (or to the supervisor).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     MonitorStarted {
@@ -77,7 +77,7 @@ pub enum EventKind {
 }
 
 /// An [`EventKind`] with when and to whom it happened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -97,7 +97,8 @@ impl Event {
             } => format!("[{s}] monitor started: {watched_files} files watched ({mode})"),
             EventKind::FilesChanged { paths } => {
                 let list: Vec<_> = paths.iter().map(|p| p.display().to_string()).collect();
-                format!("[{s}] {} files changed: {}", paths.len(), list.join(", "))
+                let files = if paths.len() == 1 { "file" } else { "files" };
+                format!("[{s}] {} {files} changed: {}", paths.len(), list.join(", "))
             }
             EventKind::BuildStarted { reason } => format!("[{s}] build started ({reason})"),
             EventKind::BuildSucceeded { build_ms } => {

@@ -7,6 +7,7 @@
 //! drains. See `ARCHITECTURE.md` at the repository root for the whole picture.
 //!
 //! Modules, from the outside in:
+//! - [`admin`]: the HTTP admin API on the main port; [`client`]: its client.
 //! - [`config`]: `hifate.toml`.
 //! - [`supervisor`]: startup, reload planning and batching, shutdown.
 //! - [`service`]: one service's swap protocol, rollback and crash restarts.
@@ -16,13 +17,16 @@
 //! - [`builder`]: `cargo build` and its diagnostics.
 //! - [`store`]: numbered artifacts and version history.
 //! - [`sources`], [`watch`]: which files belong to a service, and their changes.
-//! - [`events`]: the event log.
+//! - [`events`]: the event log; [`metrics`]: counters and their Prometheus text.
 
+pub mod admin;
 pub mod backend;
 pub mod builder;
 pub mod child;
+pub mod client;
 pub mod config;
 pub mod events;
+pub mod metrics;
 pub mod proxy;
 pub mod service;
 pub mod sources;

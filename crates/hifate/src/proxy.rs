@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 
 use crate::backend::{Backend, ForwardBody, InFlight};
 use crate::config::ServiceKind;
+use crate::metrics::ServiceMetrics;
 
 /// Response header naming the version that served a request.
 pub const VERSION_HEADER: HeaderName = HeaderName::from_static("x-hifate-version");
@@ -35,14 +36,16 @@ pub struct Route {
     pub service: String,
     pub kind: ServiceKind,
     current: ArcSwapOption<Backend>,
+    metrics: Arc<ServiceMetrics>,
 }
 
 impl Route {
-    pub fn new(service: &str, kind: ServiceKind) -> Arc<Route> {
+    pub fn new(service: &str, kind: ServiceKind, metrics: Arc<ServiceMetrics>) -> Arc<Route> {
         Arc::new(Route {
             service: service.to_owned(),
             kind,
             current: ArcSwapOption::empty(),
+            metrics,
         })
     }
 
@@ -62,25 +65,37 @@ impl Route {
     }
 }
 
-/// Accepts connections on `listener` forever, serving each through `route`.
-pub async fn serve(listener: TcpListener, route: Arc<Route>) {
+/// What one public port serves: a service's route, the admin API, or both
+/// (the main port: admin paths to the API, the rest to the main service).
+#[derive(Clone)]
+pub struct Front {
+    pub route: Option<Arc<Route>>,
+    pub admin: Option<axum::Router>,
+}
+
+/// A response body from either the proxy or the admin API.
+pub type FrontBody = http_body_util::Either<ProxyBody, axum::body::Body>;
+
+/// Accepts connections on `listener` forever, serving each through `front`.
+pub async fn serve(listener: TcpListener, front: Front) {
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let front = Arc::new(front);
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(error) => {
-                tracing::warn!(service = %route.service, %error, "accept failed");
+                tracing::warn!(%error, "accept failed");
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 continue;
             }
         };
         let _ = stream.set_nodelay(true);
-        let route = route.clone();
+        let front = front.clone();
         let builder = builder.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
-                let route = route.clone();
-                async move { Ok::<_, Infallible>(forward(&route, request).await) }
+                let front = front.clone();
+                async move { Ok::<_, Infallible>(front.handle(request).await) }
             });
             if let Err(error) = builder
                 .serve_connection(TokioIo::new(stream), service)
@@ -89,6 +104,28 @@ pub async fn serve(listener: TcpListener, route: Arc<Route>) {
                 tracing::debug!(%error, "client connection ended with an error");
             }
         });
+    }
+}
+
+impl Front {
+    async fn handle(&self, request: Request<Incoming>) -> Response<FrontBody> {
+        if let Some(admin) = &self.admin {
+            if crate::admin::owns_path(request.uri().path()) || self.route.is_none() {
+                let response = tower::ServiceExt::oneshot(admin.clone(), request).await;
+                return match response {
+                    Ok(response) => response.map(http_body_util::Either::Right),
+                    Err(never) => match never {},
+                };
+            }
+        }
+        match &self.route {
+            Some(route) => forward(route, request)
+                .await
+                .map(http_body_util::Either::Left),
+            None => Response::new(http_body_util::Either::Left(ProxyBody::Full(Full::new(
+                Bytes::new(),
+            )))),
+        }
     }
 }
 
@@ -111,6 +148,9 @@ pub async fn forward(route: &Route, request: Request<Incoming>) -> Response<Prox
         match backend.send_or_return(request).await {
             Ok(response) => {
                 let (mut parts, body) = response.into_parts();
+                if is_error_head(route.kind, &parts) {
+                    in_flight.failed();
+                }
                 parts.version = client_version;
                 parts
                     .headers
@@ -119,7 +159,7 @@ pub async fn forward(route: &Route, request: Request<Incoming>) -> Response<Prox
                     parts,
                     ProxyBody::Forwarded {
                         body,
-                        _in_flight: in_flight,
+                        in_flight: in_flight,
                     },
                 );
             }
@@ -170,6 +210,10 @@ fn strip_hop_by_hop(headers: &mut http::HeaderMap) {
 /// The answer when no version can take the request: gRPC `UNAVAILABLE`
 /// (trailers-only) for gRPC services, HTTP 503 for HTTP ones.
 fn unavailable(route: &Route, reason: &str) -> Response<ProxyBody> {
+    route
+        .metrics
+        .unrouted
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let message = format!("{}: {reason}", route.service);
     let builder = Response::builder();
     let response = match route.kind {
@@ -185,6 +229,20 @@ fn unavailable(route: &Route, reason: &str) -> Response<ProxyBody> {
             .body(ProxyBody::Full(Full::new(Bytes::from(message + "\n")))),
     };
     response.unwrap_or_else(|_| Response::new(ProxyBody::Full(Full::new(Bytes::new()))))
+}
+
+/// True for HTTP 5xx, and for a trailers-only gRPC response with an error status.
+fn is_error_head(kind: ServiceKind, head: &http::response::Parts) -> bool {
+    match kind {
+        ServiceKind::Http => head.status.is_server_error(),
+        ServiceKind::Grpc => !head.status.is_success() || is_grpc_error(&head.headers),
+    }
+}
+
+fn is_grpc_error(headers: &http::HeaderMap) -> bool {
+    headers
+        .get("grpc-status")
+        .is_some_and(|s| s.as_bytes() != b"0")
 }
 
 /// Percent-encodes a grpc-message value as the gRPC HTTP/2 spec requires.
@@ -205,10 +263,7 @@ fn grpc_message(message: &str) -> HeaderValue {
 /// flight until the last frame (trailers included) has passed.
 #[derive(Debug)]
 pub enum ProxyBody {
-    Forwarded {
-        body: Incoming,
-        _in_flight: InFlight,
-    },
+    Forwarded { body: Incoming, in_flight: InFlight },
     Full(Full<Bytes>),
 }
 
@@ -221,7 +276,15 @@ impl Body for ProxyBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         match self.get_mut() {
-            ProxyBody::Forwarded { body, .. } => Pin::new(body).poll_frame(cx),
+            ProxyBody::Forwarded { body, in_flight } => {
+                let polled = Pin::new(body).poll_frame(cx);
+                if let Poll::Ready(Some(Ok(frame))) = &polled {
+                    if frame.trailers_ref().is_some_and(is_grpc_error) {
+                        in_flight.failed();
+                    }
+                }
+                polled
+            }
             ProxyBody::Full(body) => match Pin::new(body).poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
                 Poll::Ready(Some(Err(never))) => match never {},
@@ -252,7 +315,9 @@ mod tests {
 
     #[test]
     fn backend_uri_keeps_path_and_query() {
-        let uri: Uri = "/bazi.core.BaziCoreService/CalculateBazi?x=1".parse().unwrap();
+        let uri: Uri = "/bazi.core.BaziCoreService/CalculateBazi?x=1"
+            .parse()
+            .unwrap();
         assert_eq!(
             backend_uri(&uri).to_string(),
             "http://localhost/bazi.core.BaziCoreService/CalculateBazi?x=1"
@@ -261,6 +326,9 @@ mod tests {
 
     #[test]
     fn grpc_message_is_percent_encoded() {
-        assert_eq!(grpc_message("a 100% 八").to_str().unwrap(), "a 100%25 %E5%85%AB");
+        assert_eq!(
+            grpc_message("a 100% 八").to_str().unwrap(),
+            "a 100%25 %E5%85%AB"
+        );
     }
 }

@@ -18,6 +18,7 @@ use crate::backend::Backend;
 use crate::child::{ChildProcess, OutputRing, SpawnSpec};
 use crate::config::{ServiceConfig, Settings};
 use crate::events::{EventKind, EventLog};
+use crate::metrics::ServiceMetrics;
 use crate::proxy::Route;
 use crate::sources::SourceSet;
 use crate::store::{ServiceStore, StoreError, VersionRecord};
@@ -80,6 +81,7 @@ struct Mutable {
 /// One service under supervision.
 pub struct ServiceRuntime {
     pub config: ServiceConfig,
+    pub metrics: Arc<ServiceMetrics>,
     pub route: Arc<Route>,
     pub sources: SourceSet,
     pub output: OutputRing,
@@ -102,8 +104,10 @@ impl ServiceRuntime {
         socket_dir: PathBuf,
     ) -> Result<Arc<ServiceRuntime>, StoreError> {
         let store = ServiceStore::open(&settings.state_dir, &config.name, settings.versions_kept)?;
+        let metrics = Arc::new(ServiceMetrics::default());
         Ok(Arc::new(ServiceRuntime {
-            route: Route::new(&config.name, config.kind),
+            route: Route::new(&config.name, config.kind, metrics.clone()),
+            metrics,
             config,
             sources,
             output: OutputRing::default(),
@@ -126,11 +130,15 @@ impl ServiceRuntime {
     }
 
     fn state(&self) -> MutexGuard<'_, Mutable> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, ServiceStore> {
-        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn set_watched_files(&self, count: usize) {
@@ -207,6 +215,7 @@ impl ServiceRuntime {
             crate::store::Origin::Build => record.version,
         };
         let version = self.deploy_new(record).await?;
+        self.metrics.reload("rolled_back");
         self.emit(EventKind::RolledBack {
             version,
             artifact_of,
@@ -286,7 +295,12 @@ impl ServiceRuntime {
             output: self.output.clone(),
         })
         .map_err(|e| format!("cannot start {}: {e}", artifact.display()))?;
-        let backend = Backend::new(&self.config.name, version, socket);
+        let backend = Backend::new(
+            &self.config.name,
+            version,
+            socket,
+            self.metrics.version(version),
+        );
         match backend
             .wait_ready(&child, self.config.kind, self.settings.ready_timeout())
             .await
@@ -295,10 +309,12 @@ impl ServiceRuntime {
             Err(not_ready) => {
                 let status = child.kill().await;
                 let mut reason = not_ready.to_string();
-                if !reason.contains(&status) && !matches!(not_ready, crate::backend::NotReady::Exited(_)) {
+                if !reason.contains(&status)
+                    && !matches!(not_ready, crate::backend::NotReady::Exited(_))
+                {
                     reason.push_str(&format!("; killed ({status})"));
                 }
-                let tail = self.output.tail(5);
+                let tail = self.output.tail_of(&self.config.name, version, 5);
                 if !tail.is_empty() {
                     reason.push_str("; last output:\n");
                     reason.push_str(&tail.join("\n"));
@@ -318,6 +334,7 @@ impl ServiceRuntime {
         let version = child.version;
         let old_backend = self.route.switch(backend);
         let swap_ms = started.elapsed().as_millis() as u64;
+        self.metrics.swap(swap_ms);
         let old_child = {
             let mut state = self.state();
             state.phase = Some(Phase::Serving);
@@ -436,6 +453,7 @@ impl ServiceRuntime {
             };
             match outcome {
                 Ok(()) => {
+                    self.metrics.reload("restarted");
                     self.emit(EventKind::Restarted {
                         version: dead.version,
                         attempt,

@@ -18,7 +18,9 @@ pub enum SourcesError {
         workspace: PathBuf,
         source: Box<cargo_metadata::Error>,
     },
-    #[error("service {service}: cargo package {package:?} is not a member of the workspace {workspace}")]
+    #[error(
+        "service {service}: cargo package {package:?} is not a member of the workspace {workspace}"
+    )]
     UnknownPackage {
         service: String,
         package: String,
@@ -56,8 +58,10 @@ impl SourceSet {
                 .into_iter()
                 .filter_entry(|e| {
                     e.depth() == 0
-                        || (!is_ignored_name(e.file_name().to_string_lossy().as_ref(), e.file_type().is_dir())
-                            && !self.excluded.iter().any(|x| e.path().starts_with(x)))
+                        || (!is_ignored_name(
+                            e.file_name().to_string_lossy().as_ref(),
+                            e.file_type().is_dir(),
+                        ) && !self.excluded.iter().any(|x| e.path().starts_with(x)))
                 });
             for entry in walker.flatten() {
                 if entry.file_type().is_file() {
@@ -166,7 +170,9 @@ pub fn discover(config: &Config) -> Result<BTreeMap<String, SourceSet>, SourcesE
             if !seen.insert(id) {
                 continue;
             }
-            let Some(pkg) = packages.get(id) else { continue };
+            let Some(pkg) = packages.get(id) else {
+                continue;
+            };
             if pkg.source.is_some() {
                 continue; // registry or git: not edited in place
             }
@@ -175,9 +181,10 @@ pub fn discover(config: &Config) -> Result<BTreeMap<String, SourceSet>, SourcesE
             }
             if let Some(node) = nodes.get(id) {
                 for dep in &node.deps {
-                    let runtime = dep.dep_kinds.iter().any(|k| {
-                        matches!(k.kind, DependencyKind::Normal | DependencyKind::Build)
-                    });
+                    let runtime = dep
+                        .dep_kinds
+                        .iter()
+                        .any(|k| matches!(k.kind, DependencyKind::Normal | DependencyKind::Build));
                     if runtime {
                         queue.push_back(&dep.pkg);
                     }

@@ -319,10 +319,11 @@ impl ServiceStore {
     fn save(&self) -> Result<(), StoreError> {
         let path = self.dir.join("state.json");
         let partial = self.dir.join("state.json.partial");
-        let bytes = serde_json::to_vec_pretty(&self.state).map_err(|source| StoreError::Corrupt {
-            path: path.clone(),
-            source,
-        })?;
+        let bytes =
+            serde_json::to_vec_pretty(&self.state).map_err(|source| StoreError::Corrupt {
+                path: path.clone(),
+                source,
+            })?;
         std::fs::write(&partial, bytes).map_err(io(&partial))?;
         std::fs::rename(&partial, &path).map_err(io(&path))
     }
@@ -376,7 +377,10 @@ mod tests {
         store.stage_build(&binary(dir.path(), "b"), "b", 1).unwrap();
         store.mark_failed(2, "exited with status 3").unwrap();
         assert_eq!(store.current().unwrap().version, 1);
-        assert_eq!(store.get(2).unwrap().end_reason.as_deref(), Some("exited with status 3"));
+        assert_eq!(
+            store.get(2).unwrap().end_reason.as_deref(),
+            Some("exited with status 3")
+        );
         assert!(store.get(2).unwrap().artifact.is_none());
         assert!(matches!(
             store.stage_rollback(None),

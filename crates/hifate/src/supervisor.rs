@@ -40,6 +40,27 @@ pub enum ReloadOutcome {
     Error { reason: String },
 }
 
+impl ReloadOutcome {
+    /// A short label for metrics and tables.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ReloadOutcome::Swapped { .. } => "swapped",
+            ReloadOutcome::Unchanged { .. } => "unchanged",
+            ReloadOutcome::BuildFailed { .. } => "build_failed",
+            ReloadOutcome::StartFailed { .. } => "start_failed",
+            ReloadOutcome::Error { .. } => "error",
+        }
+    }
+
+    /// True if the service serves the requested code afterwards.
+    pub fn is_success(&self) -> bool {
+        matches!(
+            self,
+            ReloadOutcome::Swapped { .. } | ReloadOutcome::Unchanged { .. }
+        )
+    }
+}
+
 struct Inner {
     config: Config,
     settings: Arc<Settings>,
@@ -53,6 +74,7 @@ struct Inner {
     watch_mode: Mutex<String>,
     socket_dir: Mutex<Option<tempfile::TempDir>>,
     ports: BTreeMap<String, SocketAddr>,
+    admin_addr: SocketAddr,
 }
 
 /// A running supervisor. Cheap to clone.
@@ -67,10 +89,16 @@ impl Supervisor {
     pub async fn start(config: Config) -> anyhow::Result<Supervisor> {
         let settings = Arc::new(config.settings.clone());
         std::fs::create_dir_all(&settings.state_dir).with_context(|| {
-            format!("cannot create state directory {}", settings.state_dir.display())
+            format!(
+                "cannot create state directory {}",
+                settings.state_dir.display()
+            )
         })?;
         let events = Arc::new(EventLog::open(&settings.state_dir).with_context(|| {
-            format!("cannot open the event log in {}", settings.state_dir.display())
+            format!(
+                "cannot open the event log in {}",
+                settings.state_dir.display()
+            )
         })?);
         // Private sockets live in a fresh directory under the system temp dir:
         // short paths (Unix socket paths are limited to ~100 bytes) and never
@@ -85,53 +113,109 @@ impl Supervisor {
         let mut listeners = Vec::new();
         let mut ports = BTreeMap::new();
         for service in &config.services {
-            let addr: SocketAddr = format!("{}:{}", settings.bind, service.port)
-                .parse()
-                .with_context(|| format!("bad bind address {:?}", settings.bind))?;
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-                format!(
-                    "cannot listen on {addr} for {}: is another process using the port? \
-                     (change `port` in the config or pass --port {}=PORT)",
-                    service.name, service.name
-                )
-            })?;
+            let listener = bind(&settings.bind, service.port, &service.name).await?;
             ports.insert(service.name.clone(), listener.local_addr()?);
             listeners.push(listener);
         }
+        let admin_listener = if config
+            .services
+            .iter()
+            .any(|s| s.port == settings.admin_port)
+        {
+            None
+        } else {
+            Some(bind(&settings.bind, settings.admin_port, "admin").await?)
+        };
+        let admin_addr = match &admin_listener {
+            Some(l) => l.local_addr()?,
+            None => ports
+                .values()
+                .copied()
+                .find(|a| a.port() == settings.admin_port)
+                .context("admin port")?,
+        };
 
         let discover_config = config.clone();
         let source_sets = tokio::task::spawn_blocking(move || sources::discover(&discover_config))
             .await
             .context("source discovery panicked")??;
 
+        // Every child learns where every service's front is, so that services
+        // call each other through the front (and never see each other's swaps).
+        let peers: BTreeMap<String, String> = ports
+            .iter()
+            .map(|(name, addr)| {
+                let host = if addr.ip().is_unspecified() {
+                    std::net::IpAddr::from([127, 0, 0, 1])
+                } else {
+                    addr.ip()
+                };
+                (
+                    service_addr_var(name),
+                    SocketAddr::new(host, addr.port()).to_string(),
+                )
+            })
+            .collect();
         let mut services = Vec::new();
-        let mut tasks = Vec::new();
-        for (service, listener) in config.services.iter().zip(listeners) {
-            let runtime = ServiceRuntime::new(
-                service.clone(),
-                source_sets.get(&service.name).cloned().unwrap_or_default(),
+        for service in &config.services {
+            let mut service = service.clone();
+            let mut env = peers.clone();
+            env.append(&mut service.env);
+            service.env = env;
+            let sources = source_sets.get(&service.name).cloned().unwrap_or_default();
+            services.push(ServiceRuntime::new(
+                service,
+                sources,
                 settings.clone(),
                 events.clone(),
                 socket_dir.path().to_owned(),
-            )?;
-            tasks.push(tokio::spawn(proxy::serve(listener, runtime.route.clone())));
-            services.push(runtime);
+            )?);
         }
 
+        let token = crate::admin::token::load_or_create(
+            settings.admin_token.as_deref(),
+            &settings.state_dir,
+        )
+        .with_context(|| {
+            format!(
+                "cannot read or create the admin token in {}",
+                settings.state_dir.display()
+            )
+        })?;
         let supervisor = Supervisor {
             inner: Arc::new(Inner {
                 config,
-                settings,
+                settings: settings.clone(),
                 services,
                 events,
                 reload_lock: tokio::sync::Mutex::new(()),
-                tasks: Mutex::new(tasks),
+                tasks: Mutex::new(Vec::new()),
                 watcher: Mutex::new(None),
                 watch_mode: Mutex::new(String::new()),
                 socket_dir: Mutex::new(Some(socket_dir)),
                 ports,
+                admin_addr,
             }),
         };
+        let admin = crate::admin::router(supervisor.clone(), token);
+        let mut tasks = Vec::new();
+        for (service, listener) in supervisor.inner.services.iter().zip(listeners) {
+            let front = proxy::Front {
+                route: Some(service.route.clone()),
+                admin: (service.config.port == settings.admin_port).then(|| admin.clone()),
+            };
+            tasks.push(tokio::spawn(proxy::serve(listener, front)));
+        }
+        if let Some(listener) = admin_listener {
+            let front = proxy::Front {
+                route: None,
+                admin: Some(admin),
+            };
+            tasks.push(tokio::spawn(proxy::serve(listener, front)));
+        }
+        if let Ok(mut slot) = supervisor.inner.tasks.lock() {
+            slot.extend(tasks);
+        }
         supervisor.start_services().await;
         supervisor.start_watching()?;
         Ok(supervisor)
@@ -295,6 +379,7 @@ impl Supervisor {
                 .filter(|r| Some(r.version) == serving && r.source_hash == hash);
             match same {
                 Some(record) if !force => {
+                    service.metrics.reload("unchanged");
                     service.emit(EventKind::Unchanged {
                         version: record.version,
                     });
@@ -362,6 +447,7 @@ impl Supervisor {
                     reason: "the build reported nothing for this service".into(),
                 },
             };
+            service.metrics.reload(outcome.label());
             outcomes.insert(name, outcome);
         }
         outcomes
@@ -457,6 +543,20 @@ impl Supervisor {
         self.inner.ports.get(name).copied()
     }
 
+    /// The address of the admin API (the main port).
+    pub fn admin_address(&self) -> SocketAddr {
+        self.inner.admin_addr
+    }
+
+    /// Services other than the main one (the one sharing the admin port).
+    pub fn microservices(&self) -> impl Iterator<Item = &Arc<ServiceRuntime>> {
+        let admin_port = self.inner.settings.admin_port;
+        self.inner
+            .services
+            .iter()
+            .filter(move |s| s.config.port != admin_port)
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
     }
@@ -501,6 +601,26 @@ impl Supervisor {
             dir.take();
         }
     }
+}
+
+async fn bind(bind: &str, port: u16, name: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr: SocketAddr = format!("{bind}:{port}")
+        .parse()
+        .with_context(|| format!("bad bind address {bind:?}"))?;
+    tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!(
+            "cannot listen on {addr} for {name}: is another process using the port? \
+             (change the port in the config or pass --port {name}=PORT)"
+        )
+    })
+}
+
+/// `HIFATE_SERVICE_ADDR_BAZI_CORE` for `bazi_core` (the SDK reads it).
+fn service_addr_var(service: &str) -> String {
+    format!(
+        "HIFATE_SERVICE_ADDR_{}",
+        service.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 async fn source_hash(service: &Arc<ServiceRuntime>) -> String {

@@ -85,7 +85,10 @@ pub fn watch(
     Ok(watcher)
 }
 
-fn events_watcher<F>(roots: &[PathBuf], handler: F) -> notify::Result<Box<dyn notify::Watcher + Send>>
+fn events_watcher<F>(
+    roots: &[PathBuf],
+    handler: F,
+) -> notify::Result<Box<dyn notify::Watcher + Send>>
 where
     F: notify::EventHandler,
 {
@@ -100,7 +103,10 @@ fn poll_watcher<F>(roots: &[PathBuf], interval: Duration, handler: F) -> notify:
 where
     F: notify::EventHandler,
 {
-    let mut watcher = PollWatcher::new(handler, notify::Config::default().with_poll_interval(interval))?;
+    let mut watcher = PollWatcher::new(
+        handler,
+        notify::Config::default().with_poll_interval(interval),
+    )?;
     for root in roots {
         watcher.watch(root, RecursiveMode::Recursive)?;
     }

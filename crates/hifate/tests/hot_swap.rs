@@ -69,7 +69,10 @@ async fn edit_swap_rollback_crash_and_restart() {
     // Version 2 takes a second to become ready; a slow call made while it
     // starts goes to version 1 and finishes there after the switch.
     fixture.set_greeting("echo", "hello v2");
-    fixture.set_startup("echo", "std::thread::sleep(std::time::Duration::from_millis(1000));");
+    fixture.set_startup(
+        "echo",
+        "std::thread::sleep(std::time::Duration::from_millis(1000));",
+    );
     wait_event(&mut events, "echo", RELOAD, |k| {
         matches!(k, EventKind::VersionStarting { version: 2 })
     })
@@ -83,14 +86,20 @@ async fn edit_swap_rollback_crash_and_restart() {
     let (after, after_version) = say(&mut client, "after", 0).await.expect("v2 serves");
     assert_eq!(after.message, "hello v2: after");
     assert_eq!(after_version, 2);
-    let (slow_reply, slow_version) = slow.await.expect("join").expect("slow call survives the swap");
+    let (slow_reply, slow_version) = slow
+        .await
+        .expect("join")
+        .expect("slow call survives the swap");
     assert_eq!(slow_reply.message, "hello v1: slow");
     assert_eq!((slow_version, slow_reply.version), (1, 1));
     wait_event(&mut events, "echo", Duration::from_secs(30), |k| {
         matches!(k, EventKind::Stopped { version: 1 })
     })
     .await;
-    assert!(!alive(reply.pid), "version 1's process is gone after draining");
+    assert!(
+        !alive(reply.pid),
+        "version 1's process is gone after draining"
+    );
 
     // Rollback: the previous behaviour, under a new number.
     let rolled = supervisor.rollback("echo", None).await.expect("rollback");
@@ -115,11 +124,16 @@ async fn edit_swap_rollback_crash_and_restart() {
         matches!(k, EventKind::Restarted { version: 3, .. })
     })
     .await;
-    let (reply, version) = say(&mut client, "again", 0).await.expect("serves after restart");
+    let (reply, version) = say(&mut client, "again", 0)
+        .await
+        .expect("serves after restart");
     assert_eq!((reply.message.as_str(), version), ("hello v1: again", 3));
     assert_ne!(reply.pid, pid);
     let log = std::fs::read_to_string(supervisor.event_log_path()).expect("event log");
-    assert!(log.contains("\"event\":\"crashed\""), "crash recorded: {log}");
+    assert!(
+        log.contains("\"event\":\"crashed\""),
+        "crash recorded: {log}"
+    );
 
     // Back to version 1's exact sources: the code equals version 3's, so the
     // change is noticed and nothing is built.
@@ -213,7 +227,10 @@ async fn ten_swaps_under_load_fail_no_call() {
     println!("10 swaps under load: {made} calls made, {failed} failed");
     assert_eq!(failed, 0, "{failed} of {made} calls failed during swaps");
     assert!(made > 100, "the load was real: {made} calls");
-    assert!(seen.len() >= 5, "calls were served by many versions: {seen:?}");
+    assert!(
+        seen.len() >= 5,
+        "calls were served by many versions: {seen:?}"
+    );
     supervisor.shutdown().await;
 }
 
@@ -255,7 +272,10 @@ async fn broken_changes_never_take_the_service_down() {
     assert_eq!((reply.message.as_str(), version), ("hello v1: still", 1));
     let status = &supervisor.status()[0];
     assert!(
-        status.last_error.as_deref().is_some_and(|e| e.contains("mismatched types")),
+        status
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("mismatched types")),
         "{status:?}"
     );
     assert_eq!(status.current_version, Some(1));
@@ -271,7 +291,11 @@ async fn broken_changes_never_take_the_service_down() {
         matches!(k, EventKind::ReloadFailed { .. })
     })
     .await;
-    let EventKind::ReloadFailed { version: bad, reason } = event.kind else {
+    let EventKind::ReloadFailed {
+        version: bad,
+        reason,
+    } = event.kind
+    else {
         unreachable!()
     };
     assert!(reason.contains("exited with status 3"), "{reason}");
@@ -289,7 +313,11 @@ async fn broken_changes_never_take_the_service_down() {
         matches!(k, EventKind::ReloadFailed { .. })
     })
     .await;
-    let EventKind::ReloadFailed { version: hung, reason } = event.kind else {
+    let EventKind::ReloadFailed {
+        version: hung,
+        reason,
+    } = event.kind
+    else {
         unreachable!()
     };
     assert!(reason.contains("not ready within 3000 ms"), "{reason}");
@@ -340,15 +368,18 @@ async fn shared_crate_change_reloads_its_dependents_only() {
         .expect("first build in time")
         .expect("supervisor starts");
     let mut events = supervisor.subscribe();
-    let watched: Vec<usize> = supervisor.status().iter().map(|s| s.watched_files).collect();
+    let watched: Vec<usize> = supervisor
+        .status()
+        .iter()
+        .map(|s| s.watched_files)
+        .collect();
     // alpha and beta: own Cargo.toml + main.rs + shared's two files (+ the SDK and protos).
-    assert!(watched[0] > watched[2], "dependents also watch shared: {watched:?}");
-
-    fixture.edit(
-        "shared/src/lib.rs",
-        "\"shared v1\"",
-        "\"shared v2\"",
+    assert!(
+        watched[0] > watched[2],
+        "dependents also watch shared: {watched:?}"
     );
+
+    fixture.edit("shared/src/lib.rs", "\"shared v1\"", "\"shared v2\"");
     for name in ["alpha", "beta"] {
         let (reply, version) =
             wait_for_reply(fixture.port(name), "shared v2 hello v1:", RELOAD).await;

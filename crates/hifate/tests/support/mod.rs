@@ -123,12 +123,29 @@ debug = false
 
     /// The supervisor config for this fixture; `extra` goes into `[supervisor]`.
     pub fn config(&self, extra: &str) -> Config {
-        let mut text = format!(
-            "[supervisor]\nstate_dir = \"state\"\ntarget_dir = \"{}\"\ndebounce_ms = 200\nready_timeout_ms = 5000\ndrain_timeout_ms = 10000\nstop_grace_ms = 2000\n{extra}\n",
-            shared_target_dir().display()
-        );
+        let target_dir = format!("\"{}\"", shared_target_dir().display());
+        let admin_port = free_port().to_string();
+        let defaults = [
+            ("admin_port", admin_port.as_str()),
+            ("state_dir", "\"state\""),
+            ("target_dir", target_dir.as_str()),
+            ("debounce_ms", "200"),
+            ("ready_timeout_ms", "5000"),
+            ("drain_timeout_ms", "10000"),
+            ("stop_grace_ms", "2000"),
+        ];
+        let mut text = String::from("[supervisor]\n");
+        for (key, value) in defaults {
+            if !extra.contains(key) {
+                text.push_str(&format!("{key} = {value}\n"));
+            }
+        }
+        text.push_str(extra);
+        text.push('\n');
         for (name, port) in &self.ports {
-            text.push_str(&format!("\n[[service]]\nname = \"{name}\"\nport = {port}\n"));
+            text.push_str(&format!(
+                "\n[[service]]\nname = \"{name}\"\nport = {port}\n"
+            ));
         }
         write(&self.root.join("hifate.toml"), &text);
         Config::load(&self.root.join("hifate.toml")).expect("fixture config")

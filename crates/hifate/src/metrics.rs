@@ -1,0 +1,178 @@
+//! Counters the proxy and the swap protocol update as they go, and the
+//! Prometheus text rendering of them.
+//!
+//! The per-request counters are plain atomics owned by each version, so the
+//! proxy's hot path costs two relaxed increments; everything else is read
+//! and formatted only when `/metrics` is scraped.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Requests and errors of one version of one service.
+#[derive(Debug, Default)]
+pub struct VersionCounters {
+    pub requests: AtomicU64,
+    /// gRPC statuses other than OK, HTTP 5xx, and requests no version took.
+    pub errors: AtomicU64,
+    pub in_flight: AtomicU64,
+}
+
+/// Upper bounds (ms) of the swap-duration histogram buckets.
+pub const SWAP_BUCKETS_MS: [u64; 12] = [5, 10, 20, 30, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+/// A service's reload statistics.
+#[derive(Debug, Default)]
+pub struct ServiceMetrics {
+    versions: Mutex<BTreeMap<u64, Arc<VersionCounters>>>,
+    reloads: Mutex<BTreeMap<&'static str, u64>>,
+    swap_buckets: [AtomicU64; SWAP_BUCKETS_MS.len()],
+    swap_count: AtomicU64,
+    swap_sum_ms: AtomicU64,
+    /// Requests refused because no version was serving.
+    pub unrouted: AtomicU64,
+}
+
+impl ServiceMetrics {
+    /// The counters of `version` (shared by all processes of that version).
+    pub fn version(&self, version: u64) -> Arc<VersionCounters> {
+        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        let counters = versions.entry(version).or_default().clone();
+        // Keep the newest versions only; old ones stop changing anyway.
+        while versions.len() > 20 {
+            let Some(oldest) = versions.keys().next().copied() else {
+                break;
+            };
+            versions.remove(&oldest);
+        }
+        counters
+    }
+
+    /// Counts a reload by outcome (`swapped`, `build_failed`, ...).
+    pub fn reload(&self, outcome: &'static str) {
+        let mut reloads = self.reloads.lock().unwrap_or_else(|p| p.into_inner());
+        *reloads.entry(outcome).or_default() += 1;
+    }
+
+    pub fn swap(&self, ms: u64) {
+        for (bucket, bound) in self.swap_buckets.iter().zip(SWAP_BUCKETS_MS) {
+            if ms <= bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.swap_count.fetch_add(1, Ordering::Relaxed);
+        self.swap_sum_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+}
+
+/// Renders every service's metrics in the Prometheus text format (0.0.4).
+pub fn render<'a>(services: impl Iterator<Item = (&'a str, &'a ServiceMetrics)> + Clone) -> String {
+    let mut out = String::new();
+    let family = |out: &mut String, name: &str, kind: &str, help: &str| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    };
+    family(
+        &mut out,
+        "hifate_requests_total",
+        "counter",
+        "Requests forwarded, by service and version.",
+    );
+    for (service, m) in services.clone() {
+        for (version, c) in m.versions.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(
+                out,
+                "hifate_requests_total{{service=\"{service}\",version=\"{version}\"}} {}",
+                c.requests.load(Ordering::Relaxed)
+            );
+        }
+    }
+    family(
+        &mut out,
+        "hifate_request_errors_total",
+        "counter",
+        "Requests answered with a gRPC error status or HTTP 5xx, by service and version.",
+    );
+    for (service, m) in services.clone() {
+        for (version, c) in m.versions.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(
+                out,
+                "hifate_request_errors_total{{service=\"{service}\",version=\"{version}\"}} {}",
+                c.errors.load(Ordering::Relaxed)
+            );
+        }
+    }
+    family(
+        &mut out,
+        "hifate_requests_in_flight",
+        "gauge",
+        "Requests being served, by service and version.",
+    );
+    for (service, m) in services.clone() {
+        for (version, c) in m.versions.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(
+                out,
+                "hifate_requests_in_flight{{service=\"{service}\",version=\"{version}\"}} {}",
+                c.in_flight.load(Ordering::Relaxed)
+            );
+        }
+    }
+    family(
+        &mut out,
+        "hifate_unrouted_requests_total",
+        "counter",
+        "Requests refused because no version was serving.",
+    );
+    for (service, m) in services.clone() {
+        let _ = writeln!(
+            out,
+            "hifate_unrouted_requests_total{{service=\"{service}\"}} {}",
+            m.unrouted.load(Ordering::Relaxed)
+        );
+    }
+    family(
+        &mut out,
+        "hifate_reloads_total",
+        "counter",
+        "Reloads, rollbacks and restarts by outcome.",
+    );
+    for (service, m) in services.clone() {
+        for (outcome, n) in m.reloads.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(
+                out,
+                "hifate_reloads_total{{service=\"{service}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+    }
+    family(
+        &mut out,
+        "hifate_swap_duration_seconds",
+        "histogram",
+        "From process start to route switch, per successful swap.",
+    );
+    for (service, m) in services {
+        for (bucket, bound) in m.swap_buckets.iter().zip(SWAP_BUCKETS_MS) {
+            let _ = writeln!(
+                out,
+                "hifate_swap_duration_seconds_bucket{{service=\"{service}\",le=\"{}\"}} {}",
+                bound as f64 / 1000.0,
+                bucket.load(Ordering::Relaxed)
+            );
+        }
+        let count = m.swap_count.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "hifate_swap_duration_seconds_bucket{{service=\"{service}\",le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            out,
+            "hifate_swap_duration_seconds_sum{{service=\"{service}\"}} {}",
+            m.swap_sum_ms.load(Ordering::Relaxed) as f64 / 1000.0
+        );
+        let _ = writeln!(
+            out,
+            "hifate_swap_duration_seconds_count{{service=\"{service}\"}} {count}"
+        );
+    }
+    out
+}

@@ -1,0 +1,370 @@
+//! The admin API and the CLI against a running supervisor: real HTTP, real
+//! builds, real swaps.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use hifate::Supervisor;
+use serde_json::{json, Value};
+use support::*;
+
+fn count_files(dir: &Path) -> usize {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.depth() == 0 || !(name.starts_with('.') || name == "target")
+        })
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .count()
+}
+
+struct Admin {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Admin {
+    fn new(supervisor: &Supervisor) -> Admin {
+        let token = std::fs::read_to_string(supervisor.settings().state_dir.join("admin-token"))
+            .expect("generated token")
+            .trim()
+            .to_owned();
+        Admin {
+            base: format!("http://{}", supervisor.admin_address()),
+            token,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().await.expect("POST");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    fn cli(&self, args: &[&str]) -> (bool, String) {
+        let output = Command::new(env!("CARGO_BIN_EXE_hifate"))
+            .args(args)
+            .env("HIFATE_URL", &self.base)
+            .env("HIFATE_ADMIN_TOKEN", &self.token)
+            .output()
+            .expect("run hifate");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    }
+}
+
+const M: &str = "/api/v1/hot-reload";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_api_reports_live_values_and_changes_only_what_it_says() {
+    let fixture = Fixture::new(&[
+        FixtureService {
+            name: "one",
+            uses_shared: false,
+        },
+        FixtureService {
+            name: "two",
+            uses_shared: false,
+        },
+    ]);
+    let supervisor = tokio::time::timeout(
+        FIRST_BUILD,
+        Supervisor::start(fixture.config("watch = \"off\"")),
+    )
+    .await
+    .expect("first build in time")
+    .expect("supervisor starts");
+    let admin = Admin::new(&supervisor);
+
+    // Status: the guide's shape, live values.
+    let (code, body) = admin.get(&format!("{M}/microservices")).await;
+    assert_eq!(code, 200);
+    assert_eq!(body["success"], json!(true));
+    assert_eq!(body["count"], json!(2));
+    let one = &body["services"]["one"];
+    assert_eq!(one["service_name"], json!("one"));
+    assert_eq!(one["running"], json!(true));
+    assert_eq!(one["current_version"], json!(1));
+    assert_eq!(one["check_interval"], json!(30));
+    assert_eq!(one["version_history_count"], json!(1));
+    assert_eq!(one["state"], json!("serving"));
+    assert!(one["pid"].as_u64().is_some());
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let on_disk = count_files(&fixture.root.join("one"))
+        + count_files(&repo.join("crates/hifate-sdk"))
+        + count_files(&repo.join("crates/hifate-proto"));
+    assert_eq!(one["watched_files"], json!(on_disk));
+
+    // Calls through the proxy are counted in /metrics.
+    let mut client = client(fixture.port("one")).await;
+    for _ in 0..7 {
+        say(&mut client, "m", 0).await.expect("call");
+    }
+    let metrics = reqwest::get(format!("{}/metrics", admin.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let scrape = prometheus_parse::Scrape::parse(metrics.lines().map(|l| Ok(l.to_owned())))
+        .expect("Prometheus text");
+    let requests: f64 = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "hifate_requests_total" && s.labels.get("service") == Some("one"))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v) => v,
+            _ => 0.0,
+        })
+        .sum();
+    assert!(requests >= 7.0, "{metrics}");
+
+    // Without the token: 401, and nothing changes.
+    let (code, body) = admin
+        .post(&format!("{M}/reload/microservice/one"), None, None)
+        .await;
+    assert_eq!(code, 401, "{body}");
+    let (code, _) = admin
+        .post(&format!("{M}/reload/microservice/one"), Some("wrong"), None)
+        .await;
+    assert_eq!(code, 401);
+    let (_, body) = admin.get(&format!("{M}/microservices")).await;
+    assert_eq!(body["services"]["one"]["current_version"], json!(1));
+
+    // Live events of a forced reload of one service, in order; only it changes.
+    let mut events = supervisor.subscribe();
+    let stream = {
+        let url = format!("{}{M}/events", admin.base);
+        tokio::spawn(async move {
+            let mut response = reqwest::get(url).await.expect("events");
+            let mut seen = Vec::new();
+            let mut text = String::new();
+            while let Ok(Some(chunk)) = response.chunk().await {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+                for line in text.lines() {
+                    if let Some(name) = line.strip_prefix("event: ") {
+                        if !seen.iter().any(|s: &String| s == name)
+                            || name != seen.last().map(String::as_str).unwrap_or("")
+                        {
+                            seen.push(name.to_owned());
+                        }
+                    }
+                }
+                text.clear();
+                if seen.iter().any(|s| s == "drain_finished") {
+                    break;
+                }
+            }
+            seen
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (code, body) = admin
+        .post(
+            &format!("{M}/reload/microservice/one"),
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["success"], json!(true));
+    assert_eq!(body["results"]["one"]["outcome"], json!("swapped"));
+    assert_eq!(body["results"]["one"]["version"], json!(2));
+    let seen = tokio::time::timeout(Duration::from_secs(30), stream)
+        .await
+        .expect("events in time")
+        .expect("stream task");
+    let order = [
+        "build_started",
+        "build_succeeded",
+        "version_starting",
+        "reload_succeeded",
+        "drain_finished",
+    ];
+    let positions: Vec<usize> = order
+        .iter()
+        .map(|e| {
+            seen.iter()
+                .position(|s| s == e)
+                .unwrap_or_else(|| panic!("{e} missing from {seen:?}"))
+        })
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    wait_event(&mut events, "one", Duration::from_secs(10), |k| {
+        matches!(k, hifate::events::EventKind::Stopped { version: 1 })
+    })
+    .await;
+    let (_, body) = admin.get(&format!("{M}/microservices")).await;
+    assert_eq!(body["services"]["one"]["current_version"], json!(2));
+    assert_eq!(body["services"]["one"]["version_history_count"], json!(2));
+    assert_eq!(body["services"]["two"]["current_version"], json!(1));
+
+    // reload-all changes all.
+    let (code, body) = admin
+        .post(&format!("{M}/reload-all"), Some(&admin.token), None)
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["results"]["one"]["version"], json!(3));
+    assert_eq!(body["results"]["two"]["version"], json!(2));
+
+    // A change that does not build: the answer says so, status shows it,
+    // the service keeps serving.
+    fixture.edit(
+        "two/src/main.rs",
+        GREETING_LINE,
+        "const GREETING: &str = 42;",
+    );
+    let (code, body) = admin
+        .post(
+            &format!("{M}/reload/microservice/two"),
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(body["success"], json!(false));
+    assert_eq!(body["results"]["two"]["outcome"], json!("build_failed"));
+    assert!(body["results"]["two"]["diagnostics"]
+        .as_str()
+        .is_some_and(|d| d.contains("mismatched types")));
+    let (_, body) = admin.get(&format!("{M}/microservices")).await;
+    let two = &body["services"]["two"];
+    assert!(
+        two["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("mismatched types")),
+        "{two}"
+    );
+    assert_eq!(two["current_version"], json!(2));
+    let (reply, version) = say(&mut support::client(fixture.port("two")).await, "up", 0)
+        .await
+        .expect("two still serves");
+    assert_eq!((reply.message.as_str(), version), ("hello v1: up", 2));
+
+    // Bad input is named.
+    let (code, body) = admin
+        .post(
+            &format!("{M}/reload/microservice/nope"),
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(code, 404);
+    assert_eq!(body["known_services"], json!(["one", "two"]));
+    let (code, body) = admin
+        .post(
+            &format!("{M}/rollback/one"),
+            Some(&admin.token),
+            Some("{version: 1"),
+        )
+        .await;
+    assert_eq!(code, 400, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("JSON")));
+    let (code, _) = admin.get(&format!("{M}/versions/nope")).await;
+    assert_eq!(code, 404);
+    let (code, body) = admin.get("/api/v1/bazi/calculate").await;
+    assert_eq!(code, 503, "no main service: {body}");
+
+    // Rollback with an explicit version, and the history that shows it.
+    let (code, body) = admin
+        .post(
+            &format!("{M}/rollback/one"),
+            Some(&admin.token),
+            Some(r#"{"version": 2}"#),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["version"], json!(4));
+    let (_, body) = admin.get(&format!("{M}/versions/one")).await;
+    assert_eq!(body["current_version"], json!(4));
+    assert_eq!(body["count"], json!(4));
+    assert_eq!(
+        body["versions"][3]["origin"],
+        json!({"kind": "rollback", "artifact_of": 2})
+    );
+
+    // Two reloads at once are run one after the other, never together.
+    let path = format!("{M}/reload/microservice/one");
+    let (a, b) = tokio::join!(
+        admin.post(&path, Some(&admin.token), None),
+        admin.post(&path, Some(&admin.token), None),
+    );
+    let mut versions = vec![
+        a.1["results"]["one"]["version"].as_u64(),
+        b.1["results"]["one"]["version"].as_u64(),
+    ];
+    versions.sort();
+    assert_eq!(versions, vec![Some(5), Some(6)], "{a:?} {b:?}");
+
+    // Status and health of the reload system itself.
+    let (code, body) = admin.get(&format!("{M}/status")).await;
+    assert_eq!(code, 200);
+    assert_eq!(body["watcher"]["mode"], json!("off"));
+    assert_eq!(body["status"], json!("healthy"));
+    let (code, body) = admin.get(&format!("{M}/health")).await;
+    assert_eq!((code, &body["status"]), (200, &json!("healthy")));
+
+    // The CLI against the running supervisor.
+    let (ok, out) = admin.cli(&["status"]);
+    assert!(
+        ok && out.contains("one") && out.contains("serving"),
+        "{out}"
+    );
+    let (ok, out) = admin.cli(&["reload", "one"]);
+    assert!(ok && out.contains("one: version 7 serving"), "{out}");
+    let (ok, out) = admin.cli(&["rollback", "one", "--to", "3"]);
+    assert!(ok && out.contains("version 8"), "{out}");
+    let (ok, out) = admin.cli(&["versions", "one"]);
+    assert!(
+        ok && out.contains("rollback of 3") && out.contains("8*"),
+        "{out}"
+    );
+    let (ok, out) = admin.cli(&["reload", "two"]);
+    assert!(!ok && out.contains("build failed"), "{out}");
+    let (ok, out) = admin.cli(&["logs", "one", "-n", "5"]);
+    assert!(ok && out.contains("[one v"), "{out}");
+    let output = Command::new(env!("CARGO_BIN_EXE_hifate"))
+        .args(["reload", "one", "--url", &admin.base, "--token", "wrong"])
+        .output()
+        .expect("run hifate");
+    assert!(!output.status.success());
+    let output = Command::new(env!("CARGO_BIN_EXE_hifate"))
+        .args(["status", "--url", "http://127.0.0.1:9"])
+        .output()
+        .expect("run hifate");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot reach the supervisor"));
+
+    supervisor.shutdown().await;
+}

@@ -1,0 +1,21 @@
+//! The `bazi_core` binary: serves `bazi.core.BaziCoreService` under the
+//! hifate child contract (or alone on 127.0.0.1:9001, see `HIFATE_ADDR`).
+
+use bazi_core::{BaziCore, DEFAULT_PORT, SERVICE_NAME};
+use hifate_proto::bazi_core::bazi_core_service_server::BaziCoreServiceServer;
+use tonic::service::Routes;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    hifate_sdk::init_tracing();
+    // Build the whole solar-term / lunar-month cache before taking calls.
+    tokio::task::spawn_blocking(bazi::calendar::preload).await?;
+
+    let service = hifate_sdk::Service::new(SERVICE_NAME, DEFAULT_PORT)
+        .reflect(hifate_proto::FILE_DESCRIPTOR_SET);
+    let core = BaziCore::new(service.identity());
+    service
+        .serve(Routes::new(BaziCoreServiceServer::new(core)))
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,382 @@
+//! The gateway over real HTTP, in front of a real in-process `bazi_core`.
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use bazi_core::BaziCore;
+use hifate_proto::bazi_core::bazi_core_service_server::{BaziCoreService, BaziCoreServiceServer};
+use hifate_proto::bazi_core::{
+    BaziCoreRequest, BaziCoreResponse, HealthCheckRequest, HealthCheckResponse,
+};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+
+/// `bazi_core` answering with `x-hifate-version` metadata, as it does behind
+/// the supervisor's front proxy.
+struct Versioned(BaziCore);
+
+#[tonic::async_trait]
+impl BaziCoreService for Versioned {
+    async fn calculate_bazi(
+        &self,
+        request: tonic::Request<BaziCoreRequest>,
+    ) -> Result<tonic::Response<BaziCoreResponse>, tonic::Status> {
+        let version = tonic::metadata::MetadataValue::from_static("42");
+        match self.0.calculate_bazi(request).await {
+            Ok(mut response) => {
+                response.metadata_mut().insert("x-hifate-version", version);
+                Ok(response)
+            }
+            Err(mut status) => {
+                status.metadata_mut().insert("x-hifate-version", version);
+                Err(status)
+            }
+        }
+    }
+
+    async fn health_check(
+        &self,
+        request: tonic::Request<HealthCheckRequest>,
+    ) -> Result<tonic::Response<HealthCheckResponse>, tonic::Status> {
+        self.0.health_check(request).await
+    }
+}
+
+async fn start_bazi_core<S: BaziCoreService>(service: S) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(
+        Server::builder()
+            .add_service(BaziCoreServiceServer::new(service))
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    addr
+}
+
+/// Serves the gateway's routes calling `bazi_core` at `bazi_core_addr`.
+async fn start_gateway(bazi_core_addr: &str) -> SocketAddr {
+    let state = gateway::AppState::connect_lazy(bazi_core_addr).expect("valid address");
+    let app = gateway::app(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text))
+    }
+}
+
+async fn send(addr: SocketAddr, method: Method, path: &str, body: &str) -> Reply {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let request = Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .expect("request");
+    let response = client.request(request).await.expect("HTTP exchange");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("read body")
+        .to_bytes();
+    Reply {
+        status,
+        headers,
+        text: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+    }
+}
+
+async fn calculate(addr: SocketAddr, body: &str) -> Reply {
+    send(addr, Method::POST, "/api/v1/bazi/calculate", body).await
+}
+
+const GUIDE_EXAMPLE: &str = r#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"male"}"#;
+
+#[tokio::test]
+async fn guide_example_returns_the_full_chart() {
+    let core = start_bazi_core(BaziCore::default()).await;
+    let gateway = start_gateway(&core.to_string()).await;
+
+    let reply = calculate(gateway, GUIDE_EXAMPLE).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(
+        reply.headers.get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/json"[..])
+    );
+    assert!(reply.headers.get("x-bazi-core-version").is_none());
+    // Key order is that of the chart.
+    assert!(
+        reply.text.starts_with(
+            r#"{"success":true,"message":null,"data":{"basic_info":{"solar_date":"1990-01-15","solar_time":"12:00","lunar_date":{"year":1989,"month":12,"day":19"#
+        ),
+        "{}",
+        reply.text
+    );
+    let keys_in_order = [
+        "\"basic_info\"",
+        "\"bazi_pillars\"",
+        "\"details\"",
+        "\"ten_gods_stats\"",
+        "\"elements\"",
+        "\"element_counts\"",
+        "\"relationships\"",
+    ]
+    .map(|k| reply.text.find(k).unwrap_or_else(|| panic!("{k} missing")));
+    assert!(keys_in_order.is_sorted(), "{keys_in_order:?}");
+
+    let body = reply.json();
+    assert_eq!(body["success"], true);
+    assert_eq!(body["message"], Value::Null);
+    let data = &body["data"];
+    let pillar = |p: &str| {
+        format!(
+            "{}{}",
+            data["bazi_pillars"][p]["stem"].as_str().unwrap_or_default(),
+            data["bazi_pillars"][p]["branch"]
+                .as_str()
+                .unwrap_or_default()
+        )
+    };
+    assert_eq!(
+        ["year", "month", "day", "hour"].map(pillar),
+        ["己巳", "丁丑", "庚辰", "壬午"]
+    );
+    let year = &data["details"]["year"];
+    assert_eq!(year["main_star"], "正印");
+    assert_eq!(year["nayin"], "大林木");
+    assert_eq!(year["kongwang"], "戌亥");
+    assert_eq!(year["hidden_stems"], json!(["丙火", "庚金", "戊土"]));
+    assert_eq!(year["hidden_stars"], json!(["七杀", "比肩", "偏印"]));
+    assert_eq!(year["star_fortune"], "长生");
+    assert_eq!(year["self_sitting"], "帝旺");
+    let hour = &data["details"]["hour"];
+    assert_eq!(hour["main_star"], "食神");
+    assert_eq!(hour["nayin"], "杨柳木");
+    assert_eq!(
+        data["element_counts"],
+        json!({"土": 3, "火": 3, "金": 1, "水": 1})
+    );
+    assert_eq!(data["basic_info"]["gender"], "male");
+    assert_eq!(
+        data["relationships"]["day_pillar"]["relation"],
+        "generated_by"
+    );
+    assert!(data["ten_gods_stats"]["totals"].is_object());
+    assert!(data.get("service_version").is_none());
+}
+
+#[tokio::test]
+async fn bazi_core_version_is_passed_on() {
+    let core = start_bazi_core(Versioned(BaziCore::default())).await;
+    let gateway = start_gateway(&core.to_string()).await;
+
+    let reply = calculate(gateway, GUIDE_EXAMPLE).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(
+        reply
+            .headers
+            .get("x-bazi-core-version")
+            .map(|v| v.as_bytes()),
+        Some(&b"42"[..])
+    );
+
+    let reply = calculate(
+        gateway,
+        r#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"x"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        reply
+            .headers
+            .get("x-bazi-core-version")
+            .map(|v| v.as_bytes()),
+        Some(&b"42"[..])
+    );
+}
+
+#[tokio::test]
+async fn invalid_fields_are_422_naming_the_field() {
+    let core = start_bazi_core(BaziCore::default()).await;
+    let gateway = start_gateway(&core.to_string()).await;
+
+    let cases = [
+        (
+            r#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"x"}"#,
+            "gender",
+        ),
+        (
+            r#"{"solar_date":"1990-02-30","solar_time":"12:00","gender":"male"}"#,
+            "solar_date",
+        ),
+        (
+            r#"{"solar_date":"1800-01-01","solar_time":"12:00","gender":"male"}"#,
+            "solar_date",
+        ),
+        (
+            r#"{"solar_date":"1990-01-15","solar_time":"25:00","gender":"male"}"#,
+            "solar_time",
+        ),
+        (
+            r#"{"solar_date":"1990-01-15","gender":"male"}"#,
+            "solar_time",
+        ),
+        (
+            r#"{"solar_date":19900115,"solar_time":"12:00","gender":"male"}"#,
+            "solar_date",
+        ),
+        (
+            r#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":null}"#,
+            "gender",
+        ),
+    ];
+    for (request, field) in cases {
+        let reply = calculate(gateway, request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{request}: {}",
+            reply.text
+        );
+        let body = reply.json();
+        assert_eq!(body["success"], false, "{request}");
+        assert_eq!(body["field"], field, "{request}: {body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with(&format!("{field}: ")),
+            "{request}: {message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn body_that_is_not_json_is_400() {
+    let core = start_bazi_core(BaziCore::default()).await;
+    let gateway = start_gateway(&core.to_string()).await;
+
+    let reply = calculate(gateway, "not json").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["success"], false);
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("not valid JSON"), "{message}");
+
+    let reply = calculate(gateway, "").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    assert!(reply.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("empty"));
+}
+
+#[tokio::test]
+async fn unreachable_bazi_core_is_503() {
+    // Reserve a port, then free it so that nothing listens there.
+    let unused = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .expect("local addr");
+    let gateway = start_gateway(&unused.to_string()).await;
+
+    let reply = calculate(gateway, GUIDE_EXAMPLE).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.text
+    );
+    let body = reply.json();
+    assert_eq!(body["success"], false);
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("bazi_core is unavailable: "),
+        "{message}"
+    );
+
+    // Still up, and still validating on its own.
+    let reply = calculate(gateway, "not json").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}
+
+/// Kills the child if the test fails before it has exited.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn binary_serves_health_and_charts_then_stops_on_sigterm() {
+    let core = start_bazi_core(BaziCore::default()).await;
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .expect("local addr");
+    let child = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .env("HIFATE_ADDR", addr.to_string())
+        .env("HIFATE_SERVICE_ADDR_BAZI_CORE", core.to_string())
+        .env_remove("HIFATE_SOCKET")
+        .env_remove("HIFATE_SERVICE")
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start the gateway binary");
+    let mut running = Running(child);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        if let Some(status) = running.0.try_wait().expect("poll child") {
+            panic!("gateway exited early with {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gateway did not listen on {addr}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let reply = send(addr, Method::GET, "/health", "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let reply = calculate(addr, GUIDE_EXAMPLE).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["data"]["bazi_pillars"]["day"]["stem"], "庚");
+
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(running.0.id()).expect("pid fits in i32"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("send SIGTERM");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = running.0.try_wait().expect("poll child") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "gateway ignored SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "gateway exited with {status}");
+}
