@@ -43,6 +43,7 @@ pub enum EventKind {
         version: u64,
         previous: Option<u64>,
         swap_ms: u64,
+        timings: SwapTimings,
     },
     ReloadFailed {
         version: u64,
@@ -74,6 +75,21 @@ pub enum EventKind {
         reason: String,
         retry_in_ms: u64,
     },
+}
+
+/// Where the time of one swap went, in microseconds: starting the process,
+/// waiting for its ready check, switching the route.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SwapTimings {
+    pub spawn_us: u64,
+    pub ready_us: u64,
+    pub switch_us: u64,
+}
+
+impl SwapTimings {
+    pub fn total_us(&self) -> u64 {
+        self.spawn_us + self.ready_us + self.switch_us
+    }
 }
 
 /// An [`EventKind`] with when and to whom it happened.
@@ -117,6 +133,7 @@ impl Event {
                 version,
                 previous,
                 swap_ms,
+                ..
             } => match previous {
                 Some(p) => format!(
                     "[{s}] hot reload succeeded (version {version}, {swap_ms} ms; version {p} draining)"

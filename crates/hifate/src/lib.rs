@@ -8,7 +8,7 @@
 //!
 //! Modules, from the outside in:
 //! - [`admin`]: the HTTP admin API on the main port; [`client`]: its client.
-//! - [`config`]: `hifate.toml`.
+//! - [`config`]: the `hifate.toml` file.
 //! - [`supervisor`]: startup, reload planning and batching, shutdown.
 //! - [`service`]: one service's swap protocol, rollback and crash restarts.
 //! - [`proxy`]: the front proxy and the per-request route.

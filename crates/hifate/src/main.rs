@@ -118,6 +118,9 @@ enum Command {
         /// Override a public port: NAME=PORT (repeatable; NAME may be "admin").
         #[arg(long = "port", value_name = "NAME=PORT")]
         ports: Vec<String>,
+        /// Cargo target directory for service builds (overrides the config).
+        #[arg(long, env = "HIFATE_TARGET_DIR")]
+        target_dir: Option<PathBuf>,
     },
 }
 
@@ -138,13 +141,15 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     match Cli::parse().command {
         Command::Up {
             config,
             state_dir,
             ports,
-        } => up(config, state_dir, ports)
+            target_dir,
+        } => up(config, state_dir, ports, target_dir)
             .await
             .map(|()| std::process::ExitCode::SUCCESS),
         Command::Status { remote } => status(&remote.client()).await,
@@ -355,8 +360,26 @@ fn exit(ok: bool) -> std::process::ExitCode {
     }
 }
 
-async fn up(path: PathBuf, state_dir: Option<PathBuf>, ports: Vec<String>) -> anyhow::Result<()> {
-    let mut config = Config::load(&path)?;
+async fn up(
+    path: PathBuf,
+    state_dir: Option<PathBuf>,
+    ports: Vec<String>,
+    target_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let mut config = Config::load(&path).with_context(|| {
+        format!(
+            "hifate up needs a config; pass --config PATH (default hifate.toml in {})",
+            std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default()
+        )
+    })?;
+    if let Some(dir) = target_dir {
+        config.settings.target_dir = Some(
+            std::path::absolute(&dir)
+                .with_context(|| format!("bad target directory {}", dir.display()))?,
+        );
+    }
     if let Some(dir) = state_dir {
         config.settings.state_dir = std::path::absolute(&dir)
             .with_context(|| format!("bad state directory {}", dir.display()))?;

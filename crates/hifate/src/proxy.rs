@@ -155,13 +155,7 @@ pub async fn forward(route: &Route, request: Request<Incoming>) -> Response<Prox
                 parts
                     .headers
                     .insert(VERSION_HEADER, backend.version_header.clone());
-                return Response::from_parts(
-                    parts,
-                    ProxyBody::Forwarded {
-                        body,
-                        in_flight: in_flight,
-                    },
-                );
+                return Response::from_parts(parts, ProxyBody::Forwarded { body, in_flight });
             }
             Err((error, unsent)) => {
                 drop(in_flight);

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use crate::backend::Backend;
 use crate::child::{ChildProcess, OutputRing, SpawnSpec};
 use crate::config::{ServiceConfig, Settings};
-use crate::events::{EventKind, EventLog};
+use crate::events::{EventKind, EventLog, SwapTimings};
 use crate::metrics::ServiceMetrics;
 use crate::proxy::Route;
 use crate::sources::SourceSet;
@@ -55,6 +55,8 @@ pub struct ServiceStatus {
     pub running: bool,
     pub current_version: Option<u64>,
     pub pid: Option<u32>,
+    /// The serving version's private socket (for direct connections).
+    pub socket: Option<PathBuf>,
     pub in_flight: u64,
     pub watched_files: usize,
     pub version_history_count: usize,
@@ -64,6 +66,17 @@ pub struct ServiceStatus {
     pub last_reload_ms: Option<u64>,
     pub last_error: Option<String>,
     pub restarts: u32,
+}
+
+/// A new version's process that passed its ready check.
+struct Launched {
+    child: Arc<ChildProcess>,
+    backend: Arc<Backend>,
+    timings: SwapTimings,
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 #[derive(Debug, Default)]
@@ -182,6 +195,7 @@ impl ServiceRuntime {
             running: serving.is_some_and(|c| c.exit_status().is_none()),
             current_version: serving.map(|c| c.version),
             pid: serving.map(|c| c.pid),
+            socket: serving.map(|c| c.socket.clone()),
             in_flight,
             watched_files: state.watched_files,
             version_history_count: history,
@@ -235,14 +249,14 @@ impl ServiceRuntime {
                 reason: "no version has served yet".into(),
             })?;
         let started = Instant::now();
-        let (child, backend) = self.launch(&record).await.map_err(|reason| {
+        let launched = self.launch(&record).await.map_err(|reason| {
             self.record_error(reason.clone());
             DeployError::StartFailed {
                 version: record.version,
                 reason,
             }
         })?;
-        self.promote(child, backend, started)?;
+        self.promote(launched, started)?;
         Ok(record.version)
     }
 
@@ -251,8 +265,8 @@ impl ServiceRuntime {
         let version = record.version;
         let started = Instant::now();
         match self.launch(&record).await {
-            Ok((child, backend)) => {
-                self.promote(child, backend, started)?;
+            Ok(launched) => {
+                self.promote(launched, started)?;
                 Ok(version)
             }
             Err(reason) => {
@@ -273,10 +287,7 @@ impl ServiceRuntime {
 
     /// Spawn and ready check. On failure the new process is gone and nothing
     /// else was touched.
-    async fn launch(
-        self: &Arc<Self>,
-        record: &VersionRecord,
-    ) -> Result<(Arc<ChildProcess>, Arc<Backend>), String> {
+    async fn launch(self: &Arc<Self>, record: &VersionRecord) -> Result<Launched, String> {
         let version = record.version;
         let artifact = record
             .artifact
@@ -286,6 +297,7 @@ impl ServiceRuntime {
         let socket = self
             .socket_dir
             .join(format!("{}-v{version}.sock", self.config.name));
+        let spawn_started = Instant::now();
         let child = ChildProcess::spawn(SpawnSpec {
             service: &self.config.name,
             version,
@@ -295,6 +307,7 @@ impl ServiceRuntime {
             output: self.output.clone(),
         })
         .map_err(|e| format!("cannot start {}: {e}", artifact.display()))?;
+        let spawned = Instant::now();
         let backend = Backend::new(
             &self.config.name,
             version,
@@ -305,7 +318,15 @@ impl ServiceRuntime {
             .wait_ready(&child, self.config.kind, self.settings.ready_timeout())
             .await
         {
-            Ok(()) => Ok((child, backend)),
+            Ok(()) => Ok(Launched {
+                child,
+                backend,
+                timings: SwapTimings {
+                    spawn_us: micros(spawned - spawn_started),
+                    ready_us: micros(spawned.elapsed()),
+                    switch_us: 0,
+                },
+            }),
             Err(not_ready) => {
                 let status = child.kill().await;
                 let mut reason = not_ready.to_string();
@@ -325,14 +346,16 @@ impl ServiceRuntime {
     }
 
     /// Atomic switch, then the old version drains and stops in the background.
-    fn promote(
-        self: &Arc<Self>,
-        child: Arc<ChildProcess>,
-        backend: Arc<Backend>,
-        started: Instant,
-    ) -> Result<(), DeployError> {
+    fn promote(self: &Arc<Self>, launched: Launched, started: Instant) -> Result<(), DeployError> {
+        let Launched {
+            child,
+            backend,
+            mut timings,
+        } = launched;
         let version = child.version;
+        let switching = Instant::now();
         let old_backend = self.route.switch(backend);
+        timings.switch_us = micros(switching.elapsed());
         let swap_ms = started.elapsed().as_millis() as u64;
         self.metrics.swap(swap_ms);
         let old_child = {
@@ -351,6 +374,7 @@ impl ServiceRuntime {
             version,
             previous: previous.filter(|p| *p != version),
             swap_ms,
+            timings,
         });
         let stored = self.store().mark_serving(version);
         self.monitor(child);
@@ -434,7 +458,7 @@ impl ServiceRuntime {
                     None => Err(format!("version {} is not in the store", dead.version)),
                 };
                 match result {
-                    Ok((child, backend)) => {
+                    Ok(Launched { child, backend, .. }) => {
                         {
                             let mut state = self.state();
                             state.restarts += 1;

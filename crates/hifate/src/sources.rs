@@ -44,8 +44,14 @@ impl SourceSet {
             && self.roots.iter().any(|root| {
                 // Only the part below the root counts: the root itself may
                 // live in a hidden directory (a temp dir, say).
-                path.strip_prefix(root)
-                    .is_ok_and(|relative| !is_ignored(relative))
+                path.strip_prefix(root).is_ok_and(|relative| {
+                    !is_ignored(relative)
+                        && !relative
+                            .components()
+                            .next()
+                            .filter(|_| relative.components().count() > 1)
+                            .is_some_and(|top| is_not_in_binary(&top.as_os_str().to_string_lossy()))
+                })
             })
     }
 
@@ -57,11 +63,12 @@ impl SourceSet {
                 .follow_links(false)
                 .into_iter()
                 .filter_entry(|e| {
+                    let name = e.file_name().to_string_lossy();
+                    let is_dir = e.file_type().is_dir();
                     e.depth() == 0
-                        || (!is_ignored_name(
-                            e.file_name().to_string_lossy().as_ref(),
-                            e.file_type().is_dir(),
-                        ) && !self.excluded.iter().any(|x| e.path().starts_with(x)))
+                        || (!is_ignored_name(&name, is_dir)
+                            && !(e.depth() == 1 && is_dir && is_not_in_binary(&name))
+                            && !self.excluded.iter().any(|x| e.path().starts_with(x)))
                 });
             for entry in walker.flatten() {
                 if entry.file_type().is_file() {
@@ -111,6 +118,12 @@ pub fn is_ignored_name(name: &str, is_dir: bool) -> bool {
         || name.ends_with(".orig")
         || (name.starts_with('#') && name.ends_with('#'))
         || name == "4913"
+}
+
+/// Package subdirectories that never go into a service's binary: editing a
+/// test or an example does not reload anything.
+fn is_not_in_binary(top_level_dir: &str) -> bool {
+    matches!(top_level_dir, "tests" | "benches" | "examples")
 }
 
 /// True if any component of `path` is an ignored name.
@@ -231,6 +244,8 @@ mod tests {
         std::fs::create_dir_all(root.join("target")).unwrap();
         std::fs::write(root.join("src/main.rs"), "fn main() {}").unwrap();
         std::fs::write(root.join("src/main.rs~"), "old").unwrap();
+        std::fs::create_dir_all(root.join("tests")).unwrap();
+        std::fs::write(root.join("tests/it.rs"), "#[test] fn t() {}").unwrap();
         std::fs::write(root.join("target/junk"), "x").unwrap();
         let set = SourceSet {
             roots: vec![root.clone()],
@@ -244,5 +259,9 @@ mod tests {
         assert_ne!(set.hash(), before);
         assert!(set.contains(&root.join("src/main.rs")));
         assert!(!set.contains(&root.join("src/.x.swp")));
+        assert!(
+            !set.contains(&root.join("tests/it.rs")),
+            "tests are not in the binary"
+        );
     }
 }
