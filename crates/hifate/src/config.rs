@@ -14,14 +14,16 @@ use serde::Deserialize;
 /// Why a config could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config {path}: {source}")]
+    #[error("cannot read config {path} (pass --config PATH to use another file)")]
     Read {
         path: PathBuf,
+        #[source]
         source: std::io::Error,
     },
-    #[error("config {path} is not valid: {source}")]
+    #[error("config {path} is not valid")]
     Parse {
         path: PathBuf,
+        #[source]
         source: Box<toml::de::Error>,
     },
     #[error("config is not valid: {0}")]
@@ -394,9 +396,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named() {
-        let err = Config::parse("[supervisor]\ndebounce = 3\n", Path::new("/"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("debounce"), "{err}");
+        let err = Config::parse("[supervisor]\ndebounce = 3\n", Path::new("/")).unwrap_err();
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(cause.contains("unknown field `debounce`"), "{cause}");
     }
 }

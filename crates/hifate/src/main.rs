@@ -129,7 +129,7 @@ async fn main() -> std::process::ExitCode {
     match run().await {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("hifate: {error:#}");
+            eprintln!("hifate: {}", one_line(&error));
             std::process::ExitCode::FAILURE
         }
     }
@@ -173,6 +173,22 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
     }
+}
+
+/// The error and its causes, skipping a cause whose text the message before
+/// it already includes (many library errors repeat their source).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 fn text(value: &Value) -> String {
@@ -366,14 +382,7 @@ async fn up(
     ports: Vec<String>,
     target_dir: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let mut config = Config::load(&path).with_context(|| {
-        format!(
-            "hifate up needs a config; pass --config PATH (default hifate.toml in {})",
-            std::env::current_dir()
-                .map(|d| d.display().to_string())
-                .unwrap_or_default()
-        )
-    })?;
+    let mut config = Config::load(&path)?;
     if let Some(dir) = target_dir {
         config.settings.target_dir = Some(
             std::path::absolute(&dir)
