@@ -34,6 +34,12 @@ pub enum StoreError {
         version: u64,
         kept: Vec<u64>,
     },
+    #[error("the artifact of {service} version {version} is missing ({path}); it cannot be started again")]
+    ArtifactMissing {
+        service: String,
+        version: u64,
+        path: PathBuf,
+    },
     #[error("{service} has no earlier good version to roll back to")]
     NothingToRollBackTo { service: String },
 }
@@ -207,13 +213,20 @@ impl ServiceStore {
                     })?
             }
         };
-        let Some(from) = source.artifact.as_ref().filter(|a| a.exists()) else {
+        let Some(from) = source.artifact.as_ref() else {
             return Err(StoreError::NoSuchVersion {
                 service: self.service.clone(),
                 version: source.version,
                 kept: self.kept_versions(),
             });
         };
+        if !from.exists() {
+            return Err(StoreError::ArtifactMissing {
+                service: self.service.clone(),
+                version: source.version,
+                path: from.clone(),
+            });
+        }
         let version = self.state.next_version;
         let dir = self.dir.join("versions").join(version.to_string());
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use notify::event::{EventKind, ModifyKind};
+use notify::event::{EventKind, MetadataKind, ModifyKind};
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 
@@ -116,11 +116,13 @@ where
     })
 }
 
-/// Writes, creations, removals and renames are changes; opens, reads and
-/// metadata-only updates are not.
+/// Writes, creations, removals and renames are changes (polling reports a
+/// write as a new modification time); opens, reads and other metadata
+/// updates (permissions, access times) are not.
 fn is_change(kind: &EventKind) -> bool {
     match kind {
         EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(MetadataKind::WriteTime)) => true,
         EventKind::Modify(ModifyKind::Metadata(_)) => false,
         EventKind::Modify(_) => true,
         EventKind::Access(notify::event::AccessKind::Close(notify::event::AccessMode::Write)) => {
@@ -217,5 +219,30 @@ mod tests {
                 .is_err(),
             "one burst, one batch"
         );
+    }
+
+    #[tokio::test]
+    async fn polling_notices_changes_without_file_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("src");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("lib.rs"), "a").unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let watcher = watch(
+            std::slice::from_ref(&root),
+            WatchMode::Poll,
+            Duration::from_millis(100),
+            Duration::from_secs(1),
+            tx,
+        )
+        .unwrap();
+        assert_eq!(watcher.mode, "polling every 1 s");
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        std::fs::write(root.join("lib.rs"), "changed").unwrap();
+        let batch = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("a poll notices the change")
+            .unwrap();
+        assert!(batch.contains(&root.join("lib.rs")), "{batch:?}");
     }
 }

@@ -335,6 +335,19 @@ async fn broken_changes_never_take_the_service_down() {
         .collect();
     assert_eq!(failed, vec![bad, hung]);
 
+    // A kept artifact that went missing cannot be started: the rollback is
+    // refused with the reason, and nothing changes.
+    let artifact = history[0].artifact.clone().expect("version 1 is kept");
+    std::fs::remove_file(&artifact).expect("remove artifact");
+    let error = supervisor
+        .rollback("fragile", Some(1))
+        .await
+        .expect_err("no artifact, no rollback")
+        .to_string();
+    assert!(error.contains("artifact of fragile version 1 is missing"), "{error}");
+    let (_, version) = say(&mut client, "alive", 0).await.expect("v2 still serves");
+    assert_eq!(version, 2);
+
     // 5. A forced reload of unchanged sources says so, and builds nothing.
     fixture.set_startup("fragile", "");
     let (_, version) = wait_for_reply(port, "hello v2:", RELOAD).await;
