@@ -201,6 +201,10 @@ impl EventLog {
     pub fn open(state_dir: &Path) -> std::io::Result<EventLog> {
         std::fs::create_dir_all(state_dir)?;
         let path = state_dir.join("events.jsonl");
+        // Keep the log bounded: past 10 MiB the old one moves aside.
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() > 10 << 20) {
+            std::fs::rename(&path, state_dir.join("events.jsonl.1"))?;
+        }
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

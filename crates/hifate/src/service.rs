@@ -96,7 +96,7 @@ pub struct ServiceRuntime {
     pub config: ServiceConfig,
     pub metrics: Arc<ServiceMetrics>,
     pub route: Arc<Route>,
-    pub sources: SourceSet,
+    sources: arc_swap::ArcSwap<SourceSet>,
     pub output: OutputRing,
     settings: Arc<Settings>,
     events: Arc<EventLog>,
@@ -122,7 +122,7 @@ impl ServiceRuntime {
             route: Route::new(&config.name, config.kind, metrics.clone()),
             metrics,
             config,
-            sources,
+            sources: arc_swap::ArcSwap::from_pointee(sources),
             output: OutputRing::default(),
             settings,
             events,
@@ -132,6 +132,16 @@ impl ServiceRuntime {
             op: tokio::sync::Mutex::new(()),
             shutting_down: AtomicBool::new(false),
         }))
+    }
+
+    /// The files that make up this service now.
+    pub fn sources(&self) -> Arc<SourceSet> {
+        self.sources.load_full()
+    }
+
+    /// Replaces the source set (after the dependency graph changed).
+    pub(crate) fn set_sources(&self, sources: SourceSet) {
+        self.sources.store(Arc::new(sources));
     }
 
     pub fn name(&self) -> &str {
@@ -277,9 +287,11 @@ impl ServiceRuntime {
                 });
                 let mut state = self.state();
                 state.last_error = Some(format!("version {version}: {reason}"));
-                if state.serving.is_none() {
-                    state.phase = Some(Phase::Failed);
-                }
+                state.phase = Some(if state.serving.is_some() {
+                    Phase::Serving
+                } else {
+                    Phase::Failed
+                });
                 Err(DeployError::StartFailed { version, reason })
             }
         }
@@ -428,6 +440,7 @@ impl ServiceRuntime {
                 status: status.clone(),
             });
             this.record_error(format!("version {} {status}", child.version));
+            this.set_phase(Phase::Failed);
             this.restart(child).await;
         });
     }

@@ -71,6 +71,8 @@ struct Inner {
     reload_lock: tokio::sync::Mutex<()>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     watcher: Mutex<Option<Watcher>>,
+    /// Where watchers send batches of changed paths.
+    batches: Mutex<Option<mpsc::UnboundedSender<Vec<PathBuf>>>>,
     watch_mode: Mutex<String>,
     socket_dir: Mutex<Option<tempfile::TempDir>>,
     ports: BTreeMap<String, SocketAddr>,
@@ -191,6 +193,7 @@ impl Supervisor {
                 reload_lock: tokio::sync::Mutex::new(()),
                 tasks: Mutex::new(Vec::new()),
                 watcher: Mutex::new(None),
+                batches: Mutex::new(None),
                 watch_mode: Mutex::new(String::new()),
                 socket_dir: Mutex::new(Some(socket_dir)),
                 ports,
@@ -266,13 +269,39 @@ impl Supervisor {
     }
 
     fn start_watching(&self) -> anyhow::Result<()> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut slot) = self.inner.batches.lock() {
+            *slot = Some(tx);
+        }
+        self.watch_roots()?;
+        let mode = self.watch_mode();
+        for service in &self.inner.services {
+            let files = service.sources().files().len();
+            service.set_watched_files(files);
+            service.emit(EventKind::MonitorStarted {
+                watched_files: files,
+                mode: mode.clone(),
+            });
+        }
+        let this = self.clone();
+        let task = tokio::spawn(async move { this.reload_on_changes(rx).await });
+        if let Ok(mut tasks) = self.inner.tasks.lock() {
+            tasks.push(task);
+        }
+        Ok(())
+    }
+
+    /// (Re)starts the watcher on the roots of every service's sources.
+    fn watch_roots(&self) -> anyhow::Result<()> {
+        let Some(tx) = self.inner.batches.lock().ok().and_then(|b| b.clone()) else {
+            return Ok(());
+        };
         let roots: Vec<PathBuf> = self
             .inner
             .services
             .iter()
-            .flat_map(|s| s.sources.roots.clone())
+            .flat_map(|s| s.sources().roots.clone())
             .collect();
-        let (tx, rx) = mpsc::unbounded_channel();
         let settings = &self.inner.settings;
         let watcher = watch::watch(
             &roots,
@@ -282,26 +311,47 @@ impl Supervisor {
             tx,
         )
         .context("cannot watch the service sources")?;
-        for service in &self.inner.services {
-            let files = service.sources.files().len();
-            service.set_watched_files(files);
-            service.emit(EventKind::MonitorStarted {
-                watched_files: files,
-                mode: watcher.mode.clone(),
-            });
-        }
         if let Ok(mut mode) = self.inner.watch_mode.lock() {
             mode.clone_from(&watcher.mode);
         }
         if let Ok(mut slot) = self.inner.watcher.lock() {
+            // Dropping the previous watcher stops it.
             *slot = Some(watcher);
         }
-        let this = self.clone();
-        let task = tokio::spawn(async move { this.reload_on_changes(rx).await });
-        if let Ok(mut tasks) = self.inner.tasks.lock() {
-            tasks.push(task);
-        }
         Ok(())
+    }
+
+    /// Re-reads the dependency graph (a manifest changed): a service may
+    /// now depend on other crates, whose files then belong to it.
+    async fn rediscover_sources(&self) {
+        let config = self.inner.config.clone();
+        let discovered = tokio::task::spawn_blocking(move || sources::discover(&config)).await;
+        let sets = match discovered {
+            Ok(Ok(sets)) => sets,
+            Ok(Err(error)) => {
+                tracing::warn!("dependency graph not updated: {error}");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!("dependency graph not updated: {error}");
+                return;
+            }
+        };
+        let mut roots_changed = false;
+        for service in &self.inner.services {
+            if let Some(set) = sets.get(service.name()) {
+                if *set != *service.sources() {
+                    roots_changed |= set.roots != service.sources().roots;
+                    service.set_watched_files(set.files().len());
+                    service.set_sources(set.clone());
+                }
+            }
+        }
+        if roots_changed {
+            if let Err(error) = self.watch_roots() {
+                tracing::warn!("cannot watch the new dependency graph: {error:#}");
+            }
+        }
     }
 
     /// Turns batches of changed paths into reloads of the services they
@@ -312,16 +362,23 @@ impl Supervisor {
             while let Ok(more) = batches.try_recv() {
                 paths.extend(more);
             }
+            if paths
+                .iter()
+                .any(|p| p.file_name().is_some_and(|n| n == "Cargo.toml"))
+            {
+                self.rediscover_sources().await;
+            }
             let mut affected = Vec::new();
             for service in &self.inner.services {
+                let sources = service.sources();
                 let mine: Vec<PathBuf> = paths
                     .iter()
-                    .filter(|p| service.sources.contains(p))
+                    .filter(|p| sources.contains(p))
                     .cloned()
                     .collect();
                 if !mine.is_empty() {
                     service.emit(EventKind::FilesChanged { paths: mine });
-                    service.set_watched_files(service.sources.files().len());
+                    service.set_watched_files(sources.files().len());
                     affected.push(service.name().to_owned());
                 }
             }
@@ -584,6 +641,9 @@ impl Supervisor {
         if let Ok(mut watcher) = self.inner.watcher.lock() {
             watcher.take();
         }
+        if let Ok(mut batches) = self.inner.batches.lock() {
+            batches.take();
+        }
         for service in self.inner.services.iter().rev() {
             service.shutdown().await;
         }
@@ -624,7 +684,7 @@ fn service_addr_var(service: &str) -> String {
 }
 
 async fn source_hash(service: &Arc<ServiceRuntime>) -> String {
-    let sources = service.sources.clone();
+    let sources = service.sources();
     tokio::task::spawn_blocking(move || sources.hash())
         .await
         .unwrap_or_default()

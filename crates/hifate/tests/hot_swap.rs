@@ -344,7 +344,10 @@ async fn broken_changes_never_take_the_service_down() {
         .await
         .expect_err("no artifact, no rollback")
         .to_string();
-    assert!(error.contains("artifact of fragile version 1 is missing"), "{error}");
+    assert!(
+        error.contains("artifact of fragile version 1 is missing"),
+        "{error}"
+    );
     let (_, version) = say(&mut client, "alive", 0).await.expect("v2 still serves");
     assert_eq!(version, 2);
 
@@ -405,6 +408,24 @@ async fn shared_crate_change_reloads_its_dependents_only() {
     // gamma saw no change at all.
     while let Ok(event) = events.try_recv() {
         assert_ne!(event.service, "gamma", "gamma was touched: {event:?}");
+    }
+
+    // A manifest change re-reads the dependency graph: once gamma uses the
+    // shared crate too, a change there reloads all three.
+    fixture.edit(
+        "gamma/Cargo.toml",
+        "tonic.workspace = true\n",
+        "tonic.workspace = true\nshared.workspace = true\n",
+    );
+    fixture.edit(
+        "gamma/src/main.rs",
+        "    GREETING.to_string()",
+        "    format!(\"{} {}\", shared::PREFIX, GREETING)",
+    );
+    wait_for_reply(fixture.port("gamma"), "shared v2 hello v1:", RELOAD).await;
+    fixture.edit("shared/src/lib.rs", "\"shared v2\"", "\"shared v3\"");
+    for name in ["alpha", "beta", "gamma"] {
+        wait_for_reply(fixture.port(name), "shared v3 hello v1:", RELOAD).await;
     }
     supervisor.shutdown().await;
 }

@@ -58,7 +58,7 @@ async fn wait_for_chart(
     up: &mut std::process::Child,
 ) -> Value {
     let deadline = Instant::now() + limit;
-    let mut last = String::new();
+    let mut last;
     loop {
         match calculate(port).await {
             Ok((body, v)) if v == version => return body,
