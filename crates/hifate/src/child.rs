@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+use std::io::Write as _;
+
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::watch;
 
@@ -97,6 +99,7 @@ pub struct ChildProcess {
     pub socket: PathBuf,
     exit: watch::Receiver<Option<String>>,
     stopping: AtomicBool,
+    started: std::time::Instant,
 }
 
 impl ChildProcess {
@@ -156,6 +159,7 @@ impl ChildProcess {
             socket: spec.socket,
             exit,
             stopping: AtomicBool::new(false),
+            started: std::time::Instant::now(),
         }))
     }
 
@@ -201,6 +205,12 @@ impl ChildProcess {
         }
     }
 
+    /// Marks the process as expected to exit and sends SIGKILL, without waiting.
+    pub fn kill_now(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.signal(Signal::SIGKILL);
+    }
+
     /// Marks the process as expected to exit and kills it at once.
     pub async fn kill(&self) -> String {
         self.stopping.store(true, Ordering::SeqCst);
@@ -212,9 +222,17 @@ impl ChildProcess {
         // Only signal a process we have not reaped yet: its pid is still ours.
         if self.exit_status().is_none() && self.pid != 0 {
             if let Ok(pid) = i32::try_from(self.pid) {
-                let _ = kill(Pid::from_raw(pid), signal);
+                // SIGTERM asks the version itself to drain; SIGKILL ends its
+                // whole process group, so nothing it started is left behind.
+                let target = if signal == Signal::SIGKILL { -pid } else { pid };
+                let _ = kill(Pid::from_raw(target), signal);
             }
         }
+    }
+
+    /// How long ago the process was started.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
     }
 }
 
@@ -243,15 +261,30 @@ fn describe_status(status: std::process::ExitStatus) -> String {
     }
 }
 
+/// Copies a child's output, line by line, to the supervisor's stderr and the
+/// ring. Never stops early: a child whose pipe is not read would block, or
+/// die of SIGPIPE, so bytes that are not UTF-8 are replaced and a failing
+/// stderr is ignored.
 fn forward_lines<R>(reader: R, prefix: String, ring: OutputRing)
 where
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
 {
     tokio::spawn(async move {
-        let mut lines = BufReader::new(reader).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            eprintln!("{prefix} {line}");
-            ring.push(format!("{prefix} {line}"));
+        let mut reader = BufReader::new(reader);
+        let mut buffer = Vec::new();
+        loop {
+            buffer.clear();
+            match reader.read_until(b'\n', &mut buffer).await {
+                Ok(0) => return,
+                Ok(_) => {
+                    let line = String::from_utf8_lossy(&buffer);
+                    let line = format!("{prefix} {}", line.trim_end_matches(['\n', '\r']));
+                    let _ = writeln!(std::io::stderr(), "{line}");
+                    ring.push(line);
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return,
+            }
         }
     });
 }

@@ -133,13 +133,13 @@ impl Front {
 pub async fn forward(route: &Route, request: Request<Incoming>) -> Response<ProxyBody> {
     let client_version = request.version();
     let (mut parts, body) = request.into_parts();
-    parts.uri = backend_uri(&parts.uri);
+    parts.uri = backend_uri(std::mem::take(&mut parts.uri));
     parts.version = http::Version::HTTP_2;
     strip_hop_by_hop(&mut parts.headers);
     let mut request = Request::from_parts(parts, ForwardBody::Incoming(body));
 
-    // A version whose process just died refuses the connection; if the route
-    // has moved on meanwhile (restart, swap), the request goes to the new one.
+    // A request that never left (the connection closed, or the process just
+    // died and the route has moved on to its restart) is tried once more.
     for attempt in 0..2 {
         let Some(backend) = route.current() else {
             return unavailable(route, "no version is serving (yet)");
@@ -160,15 +160,11 @@ pub async fn forward(route: &Route, request: Request<Incoming>) -> Response<Prox
             Err((error, unsent)) => {
                 drop(in_flight);
                 match unsent {
+                    // Never sent: try once more, on whatever version is
+                    // current now (a fresh connection if it is the same one).
                     Some(again) if attempt == 0 => {
-                        let moved = route
-                            .current()
-                            .is_some_and(|now| !Arc::ptr_eq(&now, &backend));
-                        if moved {
-                            request = again;
-                            continue;
-                        }
-                        return unavailable(route, &error.to_string());
+                        request = again;
+                        continue;
                     }
                     _ => return unavailable(route, &error.to_string()),
                 }
@@ -178,13 +174,15 @@ pub async fn forward(route: &Route, request: Request<Incoming>) -> Response<Prox
     unavailable(route, "no version accepted the request")
 }
 
-/// Keeps path and query; scheme and authority name the private socket's peer.
-fn backend_uri(uri: &Uri) -> Uri {
-    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let mut parts = http::uri::Parts::default();
+/// Keeps path and query (moved, not re-parsed); scheme and authority name
+/// the private socket's peer.
+fn backend_uri(uri: Uri) -> Uri {
+    let mut parts = uri.into_parts();
     parts.scheme = Some(http::uri::Scheme::HTTP);
     parts.authority = Some(http::uri::Authority::from_static("localhost"));
-    parts.path_and_query = path.parse().ok();
+    if parts.path_and_query.is_none() {
+        parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+    }
     Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("http://localhost/"))
 }
 
@@ -313,7 +311,7 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(
-            backend_uri(&uri).to_string(),
+            backend_uri(uri).to_string(),
             "http://localhost/bazi.core.BaziCoreService/CalculateBazi?x=1"
         );
     }

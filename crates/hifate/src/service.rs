@@ -30,6 +30,8 @@ pub enum DeployError {
     StartFailed { version: u64, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the supervisor is shutting down")]
+    ShuttingDown,
 }
 
 /// Where a service is in its life, as shown in status.
@@ -75,6 +77,27 @@ struct Launched {
     timings: SwapTimings,
 }
 
+/// Kills a just-started process unless disarmed: a launch that is abandoned
+/// half-way (its caller went away) leaves nothing running.
+struct KillOnDrop(Option<Arc<ChildProcess>>);
+
+impl KillOnDrop {
+    fn disarm(mut self) -> Arc<ChildProcess> {
+        match self.0.take() {
+            Some(child) => child,
+            None => unreachable!("disarmed twice"),
+        }
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.take() {
+            child.kill_now();
+        }
+    }
+}
+
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
@@ -89,7 +112,12 @@ struct Mutable {
     last_error: Option<String>,
     watched_files: usize,
     restarts: u32,
+    /// Backoff before the next crash restart.
+    restart_delay: Duration,
 }
+
+const RESTART_MIN_DELAY: Duration = Duration::from_millis(100);
+const RESTART_MAX_DELAY: Duration = Duration::from_secs(30);
 
 /// One service under supervision.
 pub struct ServiceRuntime {
@@ -106,6 +134,8 @@ pub struct ServiceRuntime {
     /// Serialises deploys, rollbacks and restarts of this service.
     op: tokio::sync::Mutex<()>,
     shutting_down: AtomicBool,
+    /// Processes started so far (names their sockets).
+    spawns: std::sync::atomic::AtomicU64,
 }
 
 impl ServiceRuntime {
@@ -131,6 +161,7 @@ impl ServiceRuntime {
             state: Mutex::new(Mutable::default()),
             op: tokio::sync::Mutex::new(()),
             shutting_down: AtomicBool::new(false),
+            spawns: std::sync::atomic::AtomicU64::new(1),
         }))
     }
 
@@ -225,14 +256,39 @@ impl ServiceRuntime {
         build_ms: u64,
     ) -> Result<u64, DeployError> {
         let _op = self.op.lock().await;
-        let record = self.store().stage_build(binary, source_hash, build_ms)?;
-        self.deploy_new(record).await
+        self.refuse_if_shutting_down()?;
+        let staged = self.store().stage_build(binary, source_hash, build_ms);
+        match staged {
+            Ok(record) => self.deploy_new(record).await,
+            Err(error) => {
+                self.settle_phase();
+                Err(error.into())
+            }
+        }
+    }
+
+    fn refuse_if_shutting_down(&self) -> Result<(), DeployError> {
+        if self.shutting_down.load(Ordering::SeqCst) {
+            return Err(DeployError::ShuttingDown);
+        }
+        Ok(())
+    }
+
+    /// After an attempt that changed nothing: serving if a version serves.
+    fn settle_phase(&self) {
+        let mut state = self.state();
+        state.phase = Some(if state.serving.is_some() {
+            Phase::Serving
+        } else {
+            Phase::Failed
+        });
     }
 
     /// Swaps in a kept artifact (`to`, or the previous good version) under a
     /// new version number.
     pub async fn rollback(self: &Arc<Self>, to: Option<u64>) -> Result<u64, DeployError> {
         let _op = self.op.lock().await;
+        self.refuse_if_shutting_down()?;
         let record = self.store().stage_rollback(to)?;
         let artifact_of = match record.origin {
             crate::store::Origin::Rollback { artifact_of } => artifact_of,
@@ -250,6 +306,7 @@ impl ServiceRuntime {
     /// Starts the persisted last good version as it is (same number, no build).
     pub async fn resume(self: &Arc<Self>) -> Result<u64, DeployError> {
         let _op = self.op.lock().await;
+        self.refuse_if_shutting_down()?;
         let record = self
             .store()
             .current()
@@ -285,13 +342,8 @@ impl ServiceRuntime {
                     version,
                     reason: reason.clone(),
                 });
-                let mut state = self.state();
-                state.last_error = Some(format!("version {version}: {reason}"));
-                state.phase = Some(if state.serving.is_some() {
-                    Phase::Serving
-                } else {
-                    Phase::Failed
-                });
+                self.record_error(format!("version {version}: {reason}"));
+                self.settle_phase();
                 Err(DeployError::StartFailed { version, reason })
             }
         }
@@ -306,9 +358,12 @@ impl ServiceRuntime {
             .as_ref()
             .ok_or_else(|| format!("the artifact of version {version} is no longer kept"))?;
         self.emit(EventKind::VersionStarting { version });
+        // One socket per process, even for restarts of the same version: a
+        // dead process's socket path must never be one a live process uses.
+        let spawn = self.spawns.fetch_add(1, Ordering::Relaxed);
         let socket = self
             .socket_dir
-            .join(format!("{}-v{version}.sock", self.config.name));
+            .join(format!("{}-v{version}-{spawn}.sock", self.config.name));
         let spawn_started = Instant::now();
         let child = ChildProcess::spawn(SpawnSpec {
             service: &self.config.name,
@@ -320,6 +375,8 @@ impl ServiceRuntime {
         })
         .map_err(|e| format!("cannot start {}: {e}", artifact.display()))?;
         let spawned = Instant::now();
+        // If this future is dropped before it returns, the process goes too.
+        let guard = KillOnDrop(Some(child.clone()));
         let backend = Backend::new(
             &self.config.name,
             version,
@@ -331,7 +388,7 @@ impl ServiceRuntime {
             .await
         {
             Ok(()) => Ok(Launched {
-                child,
+                child: guard.disarm(),
                 backend,
                 timings: SwapTimings {
                     spawn_us: micros(spawned - spawn_started),
@@ -364,6 +421,10 @@ impl ServiceRuntime {
             backend,
             mut timings,
         } = launched;
+        if self.shutting_down.load(Ordering::SeqCst) {
+            child.kill_now();
+            return Err(DeployError::ShuttingDown);
+        }
         let version = child.version;
         let switching = Instant::now();
         let old_backend = self.route.switch(backend);
@@ -388,13 +449,21 @@ impl ServiceRuntime {
             swap_ms,
             timings,
         });
-        let stored = self.store().mark_serving(version);
+        if let Err(error) = self.store().mark_serving(version) {
+            // The switch happened and cannot be undone by a write error; the
+            // new version serves, but a restarted supervisor may not know it.
+            tracing::warn!(
+                "[{}] version {version} serves, but the version store could not record it: {error}",
+                self.config.name
+            );
+            self.record_error(format!("version store: {error}"));
+        }
         self.monitor(child);
         if let Some(old_child) = old_child {
             let this = self.clone();
             tokio::spawn(async move { this.retire(old_backend, old_child).await });
         }
-        stored.map_err(DeployError::from)
+        Ok(())
     }
 
     /// Drain, then stop, a version that no longer receives new requests.
@@ -440,15 +509,27 @@ impl ServiceRuntime {
                 status: status.clone(),
             });
             this.record_error(format!("version {} {status}", child.version));
-            this.set_phase(Phase::Failed);
-            this.restart(child).await;
+            // A version that keeps dying soon after starting is restarted
+            // ever more slowly; one that ran for a while starts over at once.
+            let delay = {
+                let mut state = this.state();
+                state.phase = Some(Phase::Failed);
+                state.restart_delay = if child.uptime() > Duration::from_secs(30) {
+                    Duration::ZERO
+                } else {
+                    (state.restart_delay * 2).clamp(RESTART_MIN_DELAY, RESTART_MAX_DELAY)
+                };
+                state.restart_delay
+            };
+            this.restart(child, delay).await;
         });
     }
 
     /// Restarts `dead` from its artifact with exponential backoff, until it
     /// serves again or another version has taken over.
-    async fn restart(self: Arc<Self>, dead: Arc<ChildProcess>) {
-        let mut delay = Duration::from_millis(100);
+    async fn restart(self: Arc<Self>, dead: Arc<ChildProcess>, first_delay: Duration) {
+        tokio::time::sleep(first_delay).await;
+        let mut delay = first_delay.max(RESTART_MIN_DELAY);
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -505,7 +586,7 @@ impl ServiceRuntime {
                         retry_in_ms: delay.as_millis() as u64,
                     });
                     tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
+                    delay = (delay * 2).min(RESTART_MAX_DELAY);
                 }
             }
         }

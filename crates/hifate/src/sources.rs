@@ -33,6 +33,9 @@ pub enum SourcesError {
 pub struct SourceSet {
     /// Package directories (the service's own first) and extra watch paths.
     pub roots: Vec<PathBuf>,
+    /// Single files outside the roots that also shape the build: the
+    /// workspace manifest (shared dependencies, profiles).
+    pub files: Vec<PathBuf>,
     /// Paths never considered part of the sources (state and target dirs).
     pub excluded: Vec<PathBuf>,
 }
@@ -40,6 +43,9 @@ pub struct SourceSet {
 impl SourceSet {
     /// True if `path` lies under one of the roots and is not ignored.
     pub fn contains(&self, path: &Path) -> bool {
+        if self.files.iter().any(|f| f == path) {
+            return true;
+        }
         !self.excluded.iter().any(|e| path.starts_with(e))
             && self.roots.iter().any(|root| {
                 // Only the part below the root counts: the root itself may
@@ -57,7 +63,8 @@ impl SourceSet {
 
     /// Every source file, sorted, without duplicates.
     pub fn files(&self) -> Vec<PathBuf> {
-        let mut files = BTreeSet::new();
+        let mut files: BTreeSet<PathBuf> =
+            self.files.iter().filter(|f| f.is_file()).cloned().collect();
         for root in &self.roots {
             let walker = walkdir::WalkDir::new(root)
                 .follow_links(false)
@@ -205,10 +212,22 @@ pub fn discover(config: &Config) -> Result<BTreeMap<String, SourceSet>, SourcesE
             }
         }
         roots.extend(service.watch.iter().map(|p| workspace.join(p)));
+        // Cargo.lock is left out on purpose: cargo itself rewrites it during
+        // builds, which would make every build look like a change.
+        let manifest = metadata
+            .workspace_root
+            .join("Cargo.toml")
+            .into_std_path_buf();
+        let files = if roots.iter().any(|r| manifest.starts_with(r)) {
+            Vec::new()
+        } else {
+            vec![manifest]
+        };
         sets.insert(
             service.name.clone(),
             SourceSet {
                 roots,
+                files,
                 excluded: excluded.clone(),
             },
         );
@@ -249,6 +268,7 @@ mod tests {
         std::fs::write(root.join("target/junk"), "x").unwrap();
         let set = SourceSet {
             roots: vec![root.clone()],
+            files: vec![],
             excluded: vec![],
         };
         assert_eq!(set.files(), vec![root.join("src/main.rs")]);

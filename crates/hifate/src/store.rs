@@ -325,7 +325,11 @@ impl ServiceStore {
         let max_history = self.kept * 10;
         if self.state.history.len() > max_history {
             let excess = self.state.history.len() - max_history;
-            self.state.history.drain(..excess);
+            for record in self.state.history.drain(..excess) {
+                if let Some(dir) = record.artifact.as_ref().and_then(|a| a.parent()) {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            }
         }
     }
 

@@ -296,15 +296,13 @@ impl Supervisor {
         let Some(tx) = self.inner.batches.lock().ok().and_then(|b| b.clone()) else {
             return Ok(());
         };
-        let roots: Vec<PathBuf> = self
-            .inner
-            .services
-            .iter()
-            .flat_map(|s| s.sources().roots.clone())
-            .collect();
+        let sets: Vec<_> = self.inner.services.iter().map(|s| s.sources()).collect();
+        let roots: Vec<PathBuf> = sets.iter().flat_map(|s| s.roots.clone()).collect();
+        let files: Vec<PathBuf> = sets.iter().flat_map(|s| s.files.clone()).collect();
         let settings = &self.inner.settings;
         let watcher = watch::watch(
             &roots,
+            &files,
             settings.watch,
             settings.debounce(),
             settings.poll_interval(),
@@ -341,7 +339,8 @@ impl Supervisor {
         for service in &self.inner.services {
             if let Some(set) = sets.get(service.name()) {
                 if *set != *service.sources() {
-                    roots_changed |= set.roots != service.sources().roots;
+                    let current = service.sources();
+                    roots_changed |= set.roots != current.roots || set.files != current.files;
                     service.set_watched_files(set.files().len());
                     service.set_sources(set.clone());
                 }

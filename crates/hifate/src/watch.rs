@@ -8,7 +8,7 @@
 //! with `notify-debouncer-mini`, which discards event kinds.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use notify::event::{EventKind, MetadataKind, ModifyKind};
@@ -25,19 +25,39 @@ pub struct Watcher {
     pub mode: String,
 }
 
-/// Watches `roots` recursively and sends one batch of changed paths per burst
-/// of changes (a burst ends after `debounce` without events).
+/// Watches `roots` recursively, and `files` (single files elsewhere, through
+/// their directories, so that editors replacing a file are seen), and sends
+/// one batch of changed paths per burst of changes (a burst ends after
+/// `debounce` without events). When the OS dropped events, the batch names
+/// every root: the content hashes then decide what really changed.
 pub fn watch(
     roots: &[PathBuf],
+    files: &[PathBuf],
     mode: WatchMode,
     debounce: Duration,
     poll_interval: Duration,
     batches: mpsc::UnboundedSender<Vec<PathBuf>>,
 ) -> Result<Watcher, notify::Error> {
     let roots = outermost(roots);
+    let mut files: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| !roots.iter().any(|r| f.starts_with(r)))
+        .cloned()
+        .collect();
+    files.sort();
+    files.dedup();
+    let mut file_dirs: Vec<PathBuf> = files
+        .iter()
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .collect();
+    file_dirs.sort();
+    file_dirs.dedup();
     let (raw_tx, raw_rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let filter_roots = roots.clone();
     let handler = move |result: notify::Result<notify::Event>| match result {
+        Ok(event) if event.need_rescan() => {
+            let _ = raw_tx.send(filter_roots.iter().chain(&files).cloned().collect());
+        }
         Ok(event) if is_change(&event.kind) => {
             let paths: Vec<_> = event
                 .paths
@@ -45,9 +65,10 @@ pub fn watch(
                 .filter(|p| {
                     // Judge only the part below the root: the root itself
                     // may sit in a hidden directory.
-                    filter_roots
-                        .iter()
-                        .any(|r| p.strip_prefix(r).is_ok_and(|rel| !is_ignored(rel)))
+                    files.contains(p)
+                        || filter_roots
+                            .iter()
+                            .any(|r| p.strip_prefix(r).is_ok_and(|rel| !is_ignored(rel)))
                 })
                 .collect();
             if !paths.is_empty() {
@@ -65,7 +86,7 @@ pub fn watch(
                 mode: "off".into(),
             })
         }
-        WatchMode::Events => match events_watcher(&roots, handler.clone()) {
+        WatchMode::Events => match events_watcher(&roots, &file_dirs, handler.clone()) {
             Ok(w) => Watcher {
                 _inner: w,
                 mode: "file events".into(),
@@ -76,10 +97,10 @@ pub fn watch(
                     "file events are unavailable; polling every {} s instead",
                     poll_interval.as_secs()
                 );
-                poll_watcher(&roots, poll_interval, handler)?
+                poll_watcher(&roots, &file_dirs, poll_interval, handler)?
             }
         },
-        WatchMode::Poll => poll_watcher(&roots, poll_interval, handler)?,
+        WatchMode::Poll => poll_watcher(&roots, &file_dirs, poll_interval, handler)?,
     };
     tokio::spawn(debounce_batches(raw_rx, debounce, batches));
     Ok(watcher)
@@ -87,19 +108,23 @@ pub fn watch(
 
 fn events_watcher<F>(
     roots: &[PathBuf],
+    dirs: &[PathBuf],
     handler: F,
 ) -> notify::Result<Box<dyn notify::Watcher + Send>>
 where
     F: notify::EventHandler,
 {
     let mut watcher = RecommendedWatcher::new(handler, notify::Config::default())?;
-    for root in roots {
-        watcher.watch(root, RecursiveMode::Recursive)?;
-    }
+    add_watches(&mut watcher, roots, dirs)?;
     Ok(Box::new(watcher))
 }
 
-fn poll_watcher<F>(roots: &[PathBuf], interval: Duration, handler: F) -> notify::Result<Watcher>
+fn poll_watcher<F>(
+    roots: &[PathBuf],
+    dirs: &[PathBuf],
+    interval: Duration,
+    handler: F,
+) -> notify::Result<Watcher>
 where
     F: notify::EventHandler,
 {
@@ -107,13 +132,25 @@ where
         handler,
         notify::Config::default().with_poll_interval(interval),
     )?;
-    for root in roots {
-        watcher.watch(root, RecursiveMode::Recursive)?;
-    }
+    add_watches(&mut watcher, roots, dirs)?;
     Ok(Watcher {
         _inner: Box::new(watcher),
         mode: format!("polling every {} s", interval.as_secs()),
     })
+}
+
+fn add_watches(
+    watcher: &mut dyn notify::Watcher,
+    roots: &[PathBuf],
+    dirs: &[PathBuf],
+) -> notify::Result<()> {
+    for root in roots {
+        watcher.watch(root, RecursiveMode::Recursive)?;
+    }
+    for dir in dirs {
+        watcher.watch(dir, RecursiveMode::NonRecursive)?;
+    }
+    Ok(())
 }
 
 /// Writes, creations, removals and renames are changes (polling reports a
@@ -144,7 +181,11 @@ async fn debounce_batches(
         loop {
             match tokio::time::timeout(quiet, raw.recv()).await {
                 Ok(Some(more)) => batch.extend(more),
-                Ok(None) => return,
+                Ok(None) => {
+                    // The watcher was replaced: hand over what was gathered.
+                    let _ = batches.send(batch.into_iter().collect());
+                    return;
+                }
                 Err(_) => break,
             }
         }
@@ -190,6 +231,7 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let _watcher = watch(
             std::slice::from_ref(&root),
+            &[],
             WatchMode::Events,
             Duration::from_millis(150),
             Duration::from_secs(30),
@@ -230,6 +272,7 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let watcher = watch(
             std::slice::from_ref(&root),
+            &[],
             WatchMode::Poll,
             Duration::from_millis(100),
             Duration::from_secs(1),

@@ -59,14 +59,23 @@ pub(super) async fn microservices(State(state): State<AdminState>) -> Json<Value
     Json(json!({"success": true, "count": services.len(), "services": services}))
 }
 
-/// Runs a forced reload and reports per service what happened.
+/// Runs a forced reload and reports per service what happened. The reload
+/// runs in its own task: a client that hangs up does not cancel it half-way.
 async fn reload_response(state: &AdminState, names: Vec<String>) -> Response {
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let outcomes = state
-        .supervisor
-        .reload(&refs, true, "requested over the admin API")
-        .await;
-    reload_report(outcomes)
+    let supervisor = state.supervisor.clone();
+    let task = tokio::spawn(async move {
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        supervisor
+            .reload(&refs, true, "requested over the admin API")
+            .await
+    });
+    match task.await {
+        Ok(outcomes) => reload_report(outcomes),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the reload task failed: {e}"),
+        ),
+    }
 }
 
 fn reload_report(outcomes: BTreeMap<String, ReloadOutcome>) -> Response {
@@ -191,7 +200,15 @@ pub(super) async fn rollback(
         .supervisor
         .service(&name)
         .and_then(|s| s.current_version());
-    match state.supervisor.rollback(&name, target).await {
+    let supervisor = state.supervisor.clone();
+    let service = name.clone();
+    // Its own task: a client that hangs up does not cancel the rollback half-way.
+    let task = tokio::spawn(async move { supervisor.rollback(&service, target).await });
+    let result = match task.await {
+        Ok(result) => result,
+        Err(e) => Err(anyhow::anyhow!("the rollback task failed: {e}")),
+    };
+    match result {
         Ok(version) => Json(json!({
             "success": true,
             "message": format!("{name}: version {version} serving the artifact of {}", target.map(|t| format!("version {t}")).unwrap_or_else(|| "the previous version".into())),
