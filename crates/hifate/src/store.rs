@@ -323,12 +323,19 @@ impl ServiceStore {
             }
         }
         let max_history = self.kept * 10;
-        if self.state.history.len() > max_history {
-            let excess = self.state.history.len() - max_history;
-            for record in self.state.history.drain(..excess) {
-                if let Some(dir) = record.artifact.as_ref().and_then(|a| a.parent()) {
-                    let _ = std::fs::remove_dir_all(dir);
-                }
+        while self.state.history.len() > max_history {
+            // The oldest record goes, unless it is the one serving.
+            let Some(oldest) = self
+                .state
+                .history
+                .iter()
+                .position(|r| Some(r.version) != current)
+            else {
+                break;
+            };
+            let record = self.state.history.remove(oldest);
+            if let Some(dir) = record.artifact.as_ref().and_then(|a| a.parent()) {
+                let _ = std::fs::remove_dir_all(dir);
             }
         }
     }
