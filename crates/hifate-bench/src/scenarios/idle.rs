@@ -1,0 +1,325 @@
+//! `idle`: what the supervisor costs while nothing happens. The `hifate`
+//! binary runs as a child (`hifate up --config .. --state-dir ..`) with every
+//! service of the root `hifate.toml` (bazi_core and gateway) on free ports,
+//! served from a mirrored copy of the workspace and watched; once both serve
+//! and the machine is quiet, its CPU time (`/proc/<pid>/stat` utime + stime)
+//! and resident memory (`/proc/<pid>/status` VmRSS) are read over the
+//! measurement window. Once with `watch = "events"`, once with
+//! `watch = "poll"` at the default 30 s interval.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use hifate::events::{Event, EventKind};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use crate::quiet;
+use crate::setup::{self, Env, Plan, BAZI_CORE, GATEWAY};
+use crate::table::Table;
+
+const CPU_TARGET_PERCENT: f64 = 0.5;
+const RSS_TARGET_MB: f64 = 50.0;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct IdleArgs {
+    /// Seconds measured per watch mode.
+    #[arg(long, default_value_t = 60.0)]
+    pub secs: f64,
+}
+
+impl Default for IdleArgs {
+    fn default() -> Self {
+        IdleArgs { secs: 60.0 }
+    }
+}
+
+/// One watch mode's result.
+struct Measured {
+    mode: &'static str,
+    cpu_percent: f64,
+    rss_mb_end: f64,
+    rss_mb_max: f64,
+    threads: u64,
+    children_cpu_percent: f64,
+    children_rss_mb: f64,
+    quiet: quiet::Quiet,
+}
+
+pub async fn run(env: &Env, args: &IdleArgs) -> anyhow::Result<()> {
+    let hifate = hifate_binary(env).await?;
+    let copy = env.workspace_copy();
+    setup::sync_workspace_copy(&env.workspace, &copy)?;
+    let mut results = Vec::new();
+    for mode in ["events", "poll"] {
+        results.push(one_mode(env, &hifate, &copy, mode, args).await?);
+    }
+    println!(
+        "\n== idle: `hifate up` with bazi_core + gateway (release builds) watched and idle, {:.0} s per watch mode (poll interval: default 30 s)\n",
+        args.secs
+    );
+    let mut table = Table::new(
+        &format!(
+            "Supervisor process only (targets: < {CPU_TARGET_PERCENT}% of one core, RSS < {RSS_TARGET_MB} MB)"
+        ),
+        &[
+            "watch",
+            "CPU % of one core",
+            "RSS end",
+            "RSS max",
+            "threads",
+            "CPU target",
+            "RSS target",
+            "services' CPU %",
+            "services' RSS",
+        ],
+    );
+    for m in &results {
+        table.row([
+            m.mode.to_owned(),
+            format!("{:.3}", m.cpu_percent),
+            format!("{:.1} MB", m.rss_mb_end),
+            format!("{:.1} MB", m.rss_mb_max),
+            m.threads.to_string(),
+            verdict(m.cpu_percent < CPU_TARGET_PERCENT).to_owned(),
+            verdict(m.rss_mb_max < RSS_TARGET_MB).to_owned(),
+            format!("{:.3}", m.children_cpu_percent),
+            format!("{:.1} MB", m.children_rss_mb),
+        ]);
+    }
+    table.print();
+    for m in &results {
+        println!("{}: {}", m.mode, m.quiet);
+    }
+    Ok(())
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "MISSED"
+    }
+}
+
+/// `target/release/hifate`, built first if it is missing.
+async fn hifate_binary(env: &Env) -> anyhow::Result<PathBuf> {
+    let binary = env.workspace.join("target/release/hifate");
+    if binary.is_file() {
+        return Ok(binary);
+    }
+    eprintln!("building the hifate binary (cargo build --release -p hifate)");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = tokio::process::Command::new(cargo)
+        .args(["build", "--release", "-p", "hifate"])
+        .current_dir(&env.workspace)
+        .status()
+        .await
+        .context("cannot run cargo")?;
+    if !status.success() || !binary.is_file() {
+        bail!("cargo build --release -p hifate failed");
+    }
+    Ok(binary)
+}
+
+async fn one_mode(
+    env: &Env,
+    hifate: &Path,
+    copy: &Path,
+    mode: &'static str,
+    args: &IdleArgs,
+) -> anyhow::Result<Measured> {
+    let dir = tempfile::Builder::new()
+        .prefix("hifate-bench-idle-")
+        .tempdir()?;
+    let plan = Plan {
+        workspace: copy.to_owned(),
+        target_dir: env.target_dir.clone(),
+        profile: "release",
+        watch: mode,
+        services: vec![BAZI_CORE, GATEWAY],
+        extra: Vec::new(),
+    };
+    let config = dir.path().join("hifate.toml");
+    std::fs::write(&config, setup::config_text(&plan)?)?;
+    let state = dir.path().join("state");
+    let log = std::fs::File::create(dir.path().join("hifate.log"))?;
+    let mut child = tokio::process::Command::new(hifate)
+        .arg("up")
+        .arg("--config")
+        .arg(&config)
+        .arg("--state-dir")
+        .arg(&state)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", hifate.display()))?;
+    let pid = child.id().context("hifate exited at once")?;
+    eprintln!("idle ({mode}): hifate up is pid {pid}; waiting for both services to serve");
+    let outcome = async {
+        wait_serving(
+            &state,
+            &mut child,
+            dir.path(),
+            &[BAZI_CORE.name, GATEWAY.name],
+        )
+        .await?;
+        let quiet = quiet::wait_for_quiet(&format!("idle {mode}"), env.quiet_limit).await?;
+        sample(pid, mode, Duration::from_secs_f64(args.secs), quiet).await
+    }
+    .await;
+    stop(pid, &mut child).await;
+    outcome
+}
+
+/// Waits until `events.jsonl` shows a version serving for every service.
+async fn wait_serving(
+    state: &Path,
+    child: &mut tokio::process::Child,
+    dir: &Path,
+    services: &[&str],
+) -> anyhow::Result<()> {
+    let limit = Instant::now() + Duration::from_secs(1800);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            let log = std::fs::read_to_string(dir.join("hifate.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(20).collect();
+            bail!(
+                "hifate up exited ({status}):\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        let text = std::fs::read_to_string(state.join("events.jsonl")).unwrap_or_default();
+        let serving = services.iter().all(|name| {
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<Event>(l).ok())
+                .any(|e| e.service == *name && matches!(e.kind, EventKind::ReloadSucceeded { .. }))
+        });
+        if serving {
+            return Ok(());
+        }
+        if Instant::now() > limit {
+            bail!("the services did not serve within 30 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn sample(
+    pid: u32,
+    mode: &'static str,
+    window: Duration,
+    quiet: quiet::Quiet,
+) -> anyhow::Result<Measured> {
+    let ticks_per_sec = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as f64;
+    let children = children_of(pid);
+    let cpu0 = cpu_ticks(pid)?;
+    let children0: u64 = children.iter().filter_map(|c| cpu_ticks(*c).ok()).sum();
+    let started = Instant::now();
+    let mut rss_max: u64 = 0;
+    while started.elapsed() < window {
+        rss_max = rss_max.max(status_field(pid, "VmRSS:")?);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu1 = cpu_ticks(pid)?;
+    let children1: u64 = children.iter().filter_map(|c| cpu_ticks(*c).ok()).sum();
+    let rss_end = status_field(pid, "VmRSS:")?;
+    let children_rss: u64 = children
+        .iter()
+        .filter_map(|c| status_field(*c, "VmRSS:").ok())
+        .sum();
+    Ok(Measured {
+        mode,
+        cpu_percent: 100.0 * (cpu1.saturating_sub(cpu0)) as f64 / ticks_per_sec / elapsed,
+        rss_mb_end: rss_end as f64 / 1024.0,
+        rss_mb_max: rss_max.max(rss_end) as f64 / 1024.0,
+        threads: status_field(pid, "Threads:")?,
+        children_cpu_percent: 100.0 * (children1.saturating_sub(children0)) as f64
+            / ticks_per_sec
+            / elapsed,
+        children_rss_mb: children_rss as f64 / 1024.0,
+        quiet,
+    })
+}
+
+/// utime + stime of a process, in clock ticks.
+pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("process {pid} is gone"))?;
+    let fields = after_comm(&stat);
+    let utime: u64 = fields.get(11).context("no utime")?.parse()?;
+    let stime: u64 = fields.get(12).context("no stime")?.parse()?;
+    Ok(utime + stime)
+}
+
+/// The fields of `/proc/<pid>/stat` after the command name (state first).
+fn after_comm(stat: &str) -> Vec<&str> {
+    stat.rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default()
+}
+
+/// A numeric field of `/proc/<pid>/status` (kB for memory fields).
+fn status_field(pid: u32, name: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("process {pid} is gone"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no {name} in /proc/{pid}/status"))
+}
+
+/// Direct children of `pid` (the services' processes).
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) {
+            if after_comm(&stat).get(1).and_then(|p| p.parse::<u32>().ok()) == Some(pid) {
+                out.push(child);
+            }
+        }
+    }
+    out
+}
+
+/// SIGTERM (hifate drains and stops its services), SIGKILL after 60 s.
+async fn stop(pid: u32, child: &mut tokio::process::Child) {
+    let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+    if tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_stat_fields_after_the_name() {
+        let stat = "1234 (a (weird) name) S 1 1234 1234 0 -1 4194304 100 0 0 0 7 3 0 0 20 0 1 0";
+        let fields = after_comm(stat);
+        assert_eq!(fields[0], "S");
+        assert_eq!(fields[1], "1");
+        assert_eq!(fields[11], "7");
+        assert_eq!(fields[12], "3");
+    }
+}

@@ -1,0 +1,313 @@
+//! `load`: reloads under sustained load. Callers keep a fixed number of
+//! CalculateBazi calls in flight through the front port while the service
+//! is reloaded (forced: cargo's no-op build, then a swap) at a fixed period.
+//! Every call is kept with its start time; the supervisor's events split the
+//! run into windows (cargo build, swap from spawn until the old version has
+//! stopped, and steady state), and each window's latency is reported.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hifate::events::{Event, EventKind};
+use hifate_proto::bazi_core::bazi_core_service_client::BaziCoreServiceClient;
+use time::OffsetDateTime;
+
+use crate::client;
+use crate::hist::{fmt_count, fmt_duration, Latency};
+use crate::quiet;
+use crate::setup::{between, Env, Plan, Recorder, Running, BAZI_CORE};
+use crate::table::Table;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadArgs {
+    /// Calls in flight.
+    #[arg(long, default_value_t = 16)]
+    pub in_flight: usize,
+    /// Length of the run in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    pub secs: f64,
+    /// Seconds between reloads.
+    #[arg(long, default_value_t = 3.0)]
+    pub every: f64,
+}
+
+impl Default for LoadArgs {
+    fn default() -> Self {
+        LoadArgs {
+            in_flight: 16,
+            secs: 60.0,
+            every: 3.0,
+        }
+    }
+}
+
+/// One call: start (µs since the run began), latency, success.
+#[derive(Clone, Copy)]
+struct Call {
+    start_us: u64,
+    latency_us: u64,
+    ok: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Window {
+    Steady,
+    Build,
+    Swap,
+}
+
+impl Window {
+    fn label(self) -> &'static str {
+        match self {
+            Window::Steady => "steady (no reload activity)",
+            Window::Build => "cargo build (no-op) before a swap",
+            Window::Swap => "swap: spawn -> old version stopped",
+        }
+    }
+}
+
+pub async fn run(env: &Env, args: &LoadArgs) -> anyhow::Result<()> {
+    let plan = Plan {
+        workspace: env.workspace.clone(),
+        target_dir: env.target_dir.clone(),
+        profile: "release",
+        watch: "off",
+        services: vec![BAZI_CORE],
+        extra: vec!["drain_timeout_ms = 10000".into()],
+    };
+    let running = Running::start(&plan).await?;
+    let outcome = measure(env, &running, args).await;
+    running.shutdown().await;
+    outcome
+}
+
+async fn measure(env: &Env, running: &Running, args: &LoadArgs) -> anyhow::Result<()> {
+    let supervisor = &running.supervisor;
+    let service = BAZI_CORE.name;
+    let recorder = Recorder::start(supervisor);
+    let quiet = quiet::wait_for_quiet("load", env.quiet_limit).await?;
+    let channel = client::front_channel(running.address(service)?).await?;
+    let duration = Duration::from_secs_f64(args.secs);
+    let every = Duration::from_secs_f64(args.every);
+
+    let started = Instant::now();
+    let started_wall = OffsetDateTime::now_utc();
+    let deadline = started + duration;
+    let errors: Arc<Mutex<Vec<(u64, String)>>> = Arc::default();
+    let mut callers = Vec::new();
+    for _ in 0..args.in_flight.max(1) {
+        let mut client = BaziCoreServiceClient::new(channel.clone());
+        let errors = errors.clone();
+        callers.push(tokio::spawn(async move {
+            let mut calls = Vec::new();
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                let result = client.calculate_bazi(client::fixed_request()).await;
+                let call = Call {
+                    start_us: micros(sent - started),
+                    latency_us: micros(sent.elapsed()),
+                    ok: result.is_ok(),
+                };
+                if let Err(status) = result {
+                    if let Ok(mut errors) = errors.lock() {
+                        errors.push((call.start_us, status.to_string()));
+                    }
+                }
+                calls.push(call);
+            }
+            calls
+        }));
+    }
+
+    let mut outcomes = std::collections::BTreeMap::<&str, u64>::new();
+    let mut next = tokio::time::Instant::from_std(started + every);
+    while next.into_std() + Duration::from_millis(500) < deadline {
+        tokio::time::sleep_until(next).await;
+        let result = supervisor.reload(&[service], true, "benchmark load").await;
+        for outcome in result.values() {
+            *outcomes.entry(outcome.label()).or_default() += 1;
+        }
+        next += every;
+    }
+    let mut calls = Vec::new();
+    for task in callers {
+        if let Ok(mut some) = task.await {
+            calls.append(&mut some);
+        }
+    }
+    let elapsed = started.elapsed();
+    // Let the last old version finish draining so its window closes.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let events = recorder.snapshot();
+    let windows = windows(&events, service, started_wall);
+    let unrouted = supervisor
+        .service(service)
+        .map(|s| s.metrics.unrouted.load(Ordering::Relaxed))
+        .unwrap_or(0);
+
+    let failed = calls.iter().filter(|c| !c.ok).count();
+    println!(
+        "\n== load: bazi_core (release), {} calls in flight for {:.0} s, forced reload every {:.0} s; {quiet}\n",
+        args.in_flight, args.secs, args.every
+    );
+    println!(
+        "calls made: {}   FAILED CALLS: {failed}   reloads: {}   unrouted: {unrouted}",
+        fmt_count(calls.len() as f64),
+        outcomes
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Ok(errors) = errors.lock() {
+        for (at_us, error) in errors.iter().take(5) {
+            let window = classify(&windows, *at_us);
+            println!(
+                "  failed call at {:.3} s ({}): {error}",
+                *at_us as f64 / 1e6,
+                window.label()
+            );
+        }
+    }
+
+    let run_us = micros(elapsed);
+    let mut table = Table::new(
+        "\nLatency by window (a call belongs to the window it started in)",
+        &[
+            "window", "time", "calls", "req/s", "p50", "p99", "p99.9", "max",
+        ],
+    );
+    let mut all = Latency::new();
+    let mut p99s = Vec::new();
+    for window in [Window::Steady, Window::Build, Window::Swap] {
+        let mut h = Latency::new();
+        for call in calls.iter().filter(|c| c.ok) {
+            if classify(&windows, call.start_us) == window {
+                h.record_us(call.latency_us);
+            }
+        }
+        let span_us = span(&windows, window, run_us);
+        all.add(&h);
+        p99s.push((window, h.p99()));
+        table.row(row(window.label(), span_us, &h));
+    }
+    table.row(row("all", run_us, &all));
+    table.print();
+
+    let steady = p99s.iter().find(|(w, _)| *w == Window::Steady).map(|p| p.1);
+    let swap = p99s.iter().find(|(w, _)| *w == Window::Swap).map(|p| p.1);
+    if let (Some(steady), Some(swap)) = (steady, swap) {
+        let factor = swap.as_secs_f64() / steady.as_secs_f64().max(1e-9);
+        println!(
+            "targets: zero failed calls {}; p99 during swaps {} vs steady {} = {factor:.2}x (<= 2x {})",
+            if failed == 0 { "met" } else { "MISSED" },
+            fmt_duration(swap),
+            fmt_duration(steady),
+            if factor <= 2.0 { "met" } else { "MISSED" }
+        );
+    }
+    Ok(())
+}
+
+fn row(label: &str, span_us: u64, h: &Latency) -> Vec<String> {
+    let secs = span_us as f64 / 1e6;
+    let rate = if secs > 0.0 {
+        h.count() as f64 / secs
+    } else {
+        0.0
+    };
+    vec![
+        label.to_owned(),
+        format!("{secs:.1} s"),
+        fmt_count(h.count() as f64),
+        fmt_count(rate),
+        fmt_duration(h.p50()),
+        fmt_duration(h.p99()),
+        fmt_duration(h.quantile(0.999)),
+        fmt_duration(h.max()),
+    ]
+}
+
+/// `(window, from_us, to_us)` relative to the run's start.
+fn windows(events: &[Event], service: &str, start: OffsetDateTime) -> Vec<(Window, u64, u64)> {
+    let offset = |at: OffsetDateTime| micros(between(start, at));
+    let mine: Vec<&Event> = events.iter().filter(|e| e.service == service).collect();
+    let mut out = Vec::new();
+    let mut build_from = None;
+    for event in &mine {
+        match &event.kind {
+            EventKind::BuildStarted { .. } => build_from = Some(offset(event.at)),
+            EventKind::BuildSucceeded { .. } | EventKind::BuildFailed { .. } => {
+                if let Some(from) = build_from.take() {
+                    out.push((Window::Build, from, offset(event.at)));
+                }
+            }
+            EventKind::VersionStarting { version } => {
+                // The swap window ends when the version it replaced has stopped.
+                let succeeded = mine.iter().find_map(|e| match &e.kind {
+                    EventKind::ReloadSucceeded {
+                        version: v,
+                        previous,
+                        ..
+                    } if v == version => Some((e.at, *previous)),
+                    _ => None,
+                });
+                let end = match succeeded {
+                    Some((at, Some(previous))) => mine
+                        .iter()
+                        .find(|e| matches!(e.kind, EventKind::Stopped { version: v } if v == previous))
+                        .map(|e| e.at)
+                        .unwrap_or(at),
+                    Some((at, None)) => at,
+                    None => event.at,
+                };
+                out.push((Window::Swap, offset(event.at), offset(end)));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn classify(windows: &[(Window, u64, u64)], at_us: u64) -> Window {
+    windows
+        .iter()
+        .find(|(_, from, to)| (*from..=*to).contains(&at_us))
+        .map(|w| w.0)
+        .unwrap_or(Window::Steady)
+}
+
+/// Total time of `window` within the run (steady: the rest).
+fn span(windows: &[(Window, u64, u64)], window: Window, run_us: u64) -> u64 {
+    let of = |w: Window| -> u64 {
+        windows
+            .iter()
+            .filter(|x| x.0 == w)
+            .map(|(_, from, to)| to.min(&run_us).saturating_sub(*from))
+            .sum()
+    };
+    match window {
+        Window::Steady => run_us.saturating_sub(of(Window::Build) + of(Window::Swap)),
+        other => of(other),
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_fall_into_windows() {
+        let windows = vec![(Window::Build, 100, 200), (Window::Swap, 300, 400)];
+        assert_eq!(classify(&windows, 50), Window::Steady);
+        assert_eq!(classify(&windows, 150), Window::Build);
+        assert_eq!(classify(&windows, 350), Window::Swap);
+        assert_eq!(span(&windows, Window::Steady, 1000), 800);
+        assert_eq!(span(&windows, Window::Swap, 1000), 100);
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per scenario; each prints its own tables.
+
+pub mod change;
+pub mod chart;
+pub mod guard;
+pub mod idle;
+pub mod load;
+pub mod proxy;
+pub mod swap;
