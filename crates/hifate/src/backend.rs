@@ -99,8 +99,9 @@ pub struct Backend {
     /// `x-hifate-version` value, made once.
     pub version_header: HeaderValue,
     socket: PathBuf,
-    sender: Mutex<Option<SendRequest<ForwardBody>>>,
-    connecting: tokio::sync::Mutex<()>,
+    /// One connection per proxy worker thread (and one for everything else),
+    /// so a request never crosses threads on its way through the proxy.
+    connections: Box<[Connection]>,
     in_flight: AtomicU64,
     idle: Notify,
     /// This version's request counters, for metrics.
@@ -119,8 +120,9 @@ impl Backend {
             version,
             version_header: HeaderValue::from(version),
             socket,
-            sender: Mutex::new(None),
-            connecting: tokio::sync::Mutex::new(()),
+            connections: (0..=crate::proxy::worker_count())
+                .map(|_| Connection::default())
+                .collect(),
             in_flight: AtomicU64::new(0),
             idle: Notify::new(),
             counters,
@@ -170,12 +172,19 @@ impl Backend {
         })
     }
 
+    /// This thread's connection.
+    fn connection(&self) -> &Connection {
+        let index = crate::proxy::current_worker().min(self.connections.len() - 1);
+        &self.connections[index]
+    }
+
     async fn sender(&self) -> Result<SendRequest<ForwardBody>, BackendError> {
-        if let Some(sender) = self.live_sender() {
+        let connection = self.connection();
+        if let Some(sender) = connection.live_sender() {
             return Ok(sender);
         }
-        let _connecting = self.connecting.lock().await;
-        if let Some(sender) = self.live_sender() {
+        let _connecting = connection.connecting.lock().await;
+        if let Some(sender) = connection.live_sender() {
             return Ok(sender);
         }
         let stream =
@@ -185,7 +194,7 @@ impl Backend {
                     socket: self.socket.clone(),
                     source,
                 })?;
-        let (sender, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        let (sender, driver) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
             .initial_stream_window_size(1 << 20)
             .initial_connection_window_size(4 << 20)
             .adaptive_window(false)
@@ -196,19 +205,14 @@ impl Backend {
                 source,
             })?;
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            if let Err(error) = driver.await {
                 tracing::debug!(%error, "connection to a version ended");
             }
         });
-        if let Ok(mut slot) = self.sender.lock() {
+        if let Ok(mut slot) = connection.sender.lock() {
             *slot = Some(sender.clone());
         }
         Ok(sender)
-    }
-
-    fn live_sender(&self) -> Option<SendRequest<ForwardBody>> {
-        let slot = self.sender.lock().ok()?;
-        slot.as_ref().filter(|s| !s.is_closed()).cloned()
     }
 
     /// Waits until nobody but the caller holds this backend: the route no
@@ -306,6 +310,20 @@ impl Backend {
             tonic_health::pb::health_check_response::ServingStatus::Serving => Ok(()),
             other => Err(format!("health status {}", other.as_str_name())),
         }
+    }
+}
+
+/// One HTTP/2 connection to a version, opened on first use.
+#[derive(Debug, Default)]
+struct Connection {
+    sender: Mutex<Option<SendRequest<ForwardBody>>>,
+    connecting: tokio::sync::Mutex<()>,
+}
+
+impl Connection {
+    fn live_sender(&self) -> Option<SendRequest<ForwardBody>> {
+        let slot = self.sender.lock().ok()?;
+        slot.as_ref().filter(|s| !s.is_closed()).cloned()
     }
 }
 

@@ -21,7 +21,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::backend::{Backend, ForwardBody, InFlight};
 use crate::config::ServiceKind;
@@ -76,9 +76,9 @@ pub struct Front {
 /// A response body from either the proxy or the admin API.
 pub type FrontBody = http_body_util::Either<ProxyBody, axum::body::Body>;
 
-/// Accepts connections on `listener` forever, serving each through `front`.
+/// Accepts connections on `listener` forever and hands each to a proxy
+/// worker thread, which serves it through `front`.
 pub async fn serve(listener: TcpListener, front: Front) {
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     let front = Arc::new(front);
     loop {
         let stream = match listener.accept().await {
@@ -90,20 +90,125 @@ pub async fn serve(listener: TcpListener, front: Front) {
             }
         };
         let _ = stream.set_nodelay(true);
+        match stream.into_std() {
+            Ok(stream) => workers().dispatch(stream, front.clone()),
+            Err(error) => tracing::warn!(%error, "cannot hand a connection to a worker"),
+        }
+    }
+}
+
+async fn serve_connection(stream: std::net::TcpStream, front: Arc<Front>) {
+    let stream = match TcpStream::from_std(stream) {
+        Ok(stream) => stream,
+        Err(error) => {
+            tracing::warn!(%error, "cannot register a client connection");
+            return;
+        }
+    };
+    let service = service_fn(move |request| {
         let front = front.clone();
-        let builder = builder.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let front = front.clone();
-                async move { Ok::<_, Infallible>(front.handle(request).await) }
-            });
-            if let Err(error) = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(%error, "client connection ended with an error");
+        async move { Ok::<_, Infallible>(front.handle(request).await) }
+    });
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    if let Err(error) = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .await
+    {
+        tracing::debug!(%error, "client connection ended with an error");
+    }
+}
+
+/// The proxy's worker threads. Each runs a single-threaded runtime that
+/// serves whole client connections, with its own connection to every
+/// version: a request, its forwarded copy and both responses stay on one
+/// thread. (On a multi-threaded runtime the client side and the version side
+/// of a request ping-pong between cores, which costs more than the proxying
+/// itself.)
+struct Workers {
+    queues: Vec<tokio::sync::mpsc::UnboundedSender<(std::net::TcpStream, Arc<Front>)>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+thread_local! {
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+static WORKERS: std::sync::OnceLock<Workers> = std::sync::OnceLock::new();
+
+/// How many proxy worker threads there are: `HIFATE_PROXY_THREADS`, else
+/// one per CPU.
+pub fn worker_count() -> usize {
+    static COUNT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *COUNT.get_or_init(|| {
+        std::env::var("HIFATE_PROXY_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|n: &usize| *n > 0)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            })
+    })
+}
+
+/// The index of the proxy worker running this code, or `usize::MAX` on any
+/// other thread.
+pub fn current_worker() -> usize {
+    WORKER.with(|w| w.get())
+}
+
+fn workers() -> &'static Workers {
+    WORKERS.get_or_init(|| {
+        let mut queues = Vec::new();
+        for index in 0..worker_count() {
+            let (queue, mut inbox) = tokio::sync::mpsc::unbounded_channel();
+            let spawned = std::thread::Builder::new()
+                .name(format!("hifate-proxy-{index}"))
+                .spawn(move || {
+                    WORKER.with(|w| w.set(index));
+                    let runtime = match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(runtime) => runtime,
+                        Err(error) => {
+                            tracing::error!(%error, "cannot start proxy worker {index}");
+                            return;
+                        }
+                    };
+                    runtime.block_on(async move {
+                        while let Some((stream, front)) = inbox.recv().await {
+                            tokio::spawn(serve_connection(stream, front));
+                        }
+                    });
+                });
+            if let Err(error) = spawned {
+                tracing::error!(%error, "cannot start proxy worker {index}");
+                continue;
             }
-        });
+            queues.push(queue);
+        }
+        Workers {
+            queues,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        }
+    })
+}
+
+impl Workers {
+    /// Round-robin; a connection that no worker can take is dropped (the
+    /// client sees a closed connection, never a wrong answer).
+    fn dispatch(&self, stream: std::net::TcpStream, front: Arc<Front>) {
+        if self.queues.is_empty() {
+            tracing::error!("no proxy worker is running; dropping a client connection");
+            return;
+        }
+        let index =
+            self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.queues.len();
+        if self.queues[index].send((stream, front)).is_err() {
+            tracing::error!("proxy worker {index} has stopped; dropping a client connection");
+        }
     }
 }
 

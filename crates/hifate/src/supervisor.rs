@@ -77,6 +77,9 @@ struct Inner {
     socket_dir: Mutex<Option<tempfile::TempDir>>,
     ports: BTreeMap<String, SocketAddr>,
     admin_addr: SocketAddr,
+    /// The runtime the supervisor was started on (the proxy workers have
+    /// their own): reloads and rollbacks run here.
+    runtime: tokio::runtime::Handle,
 }
 
 /// A running supervisor. Cheap to clone.
@@ -198,6 +201,7 @@ impl Supervisor {
                 socket_dir: Mutex::new(Some(socket_dir)),
                 ports,
                 admin_addr,
+                runtime: tokio::runtime::Handle::current(),
             }),
         };
         let admin = crate::admin::router(supervisor.clone(), token);
@@ -597,6 +601,15 @@ impl Supervisor {
     /// The address a service's front listens on.
     pub fn address(&self, name: &str) -> Option<SocketAddr> {
         self.inner.ports.get(name).copied()
+    }
+
+    /// Runs `task` on the supervisor's own runtime.
+    pub fn spawn<F>(&self, task: F) -> JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.runtime.spawn(task)
     }
 
     /// The address of the admin API (the main port).

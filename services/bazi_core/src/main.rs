@@ -8,8 +8,13 @@ use tonic::service::Routes;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     hifate_sdk::init_tracing();
-    // Build the whole solar-term / lunar-month cache before taking calls.
-    tokio::task::spawn_blocking(bazi::calendar::preload).await?;
+    // Warm the solar-term / lunar-month cache beside serving, not before it:
+    // a new version is ready (and swapped in) in milliseconds, and a chart
+    // for a year not warmed yet builds that year's table on the spot (about
+    // a millisecond).
+    std::thread::Builder::new()
+        .name("calendar-preload".into())
+        .spawn(bazi::calendar::preload)?;
 
     let service = hifate_sdk::Service::new(SERVICE_NAME, DEFAULT_PORT)
         .reflect(hifate_proto::FILE_DESCRIPTOR_SET);

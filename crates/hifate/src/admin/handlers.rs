@@ -63,7 +63,7 @@ pub(super) async fn microservices(State(state): State<AdminState>) -> Json<Value
 /// runs in its own task: a client that hangs up does not cancel it half-way.
 async fn reload_response(state: &AdminState, names: Vec<String>) -> Response {
     let supervisor = state.supervisor.clone();
-    let task = tokio::spawn(async move {
+    let task = state.supervisor.spawn(async move {
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         supervisor
             .reload(&refs, true, "requested over the admin API")
@@ -203,7 +203,9 @@ pub(super) async fn rollback(
     let supervisor = state.supervisor.clone();
     let service = name.clone();
     // Its own task: a client that hangs up does not cancel the rollback half-way.
-    let task = tokio::spawn(async move { supervisor.rollback(&service, target).await });
+    let task = state
+        .supervisor
+        .spawn(async move { supervisor.rollback(&service, target).await });
     let result = match task.await {
         Ok(result) => result,
         Err(e) => Err(anyhow::anyhow!("the rollback task failed: {e}")),
