@@ -51,6 +51,7 @@
 
 mod client;
 mod hist;
+mod procfs;
 mod quiet;
 mod scenarios;
 mod setup;

@@ -27,7 +27,7 @@ pub struct Env {
 
 impl Env {
     pub fn new(workspace: PathBuf, quiet_limit: Duration) -> anyhow::Result<Env> {
-        let workspace = std::path::absolute(&workspace)
+        let workspace = std::fs::canonicalize(&workspace)
             .with_context(|| format!("bad workspace path {}", workspace.display()))?;
         if !workspace.join("Cargo.toml").is_file() {
             bail!(

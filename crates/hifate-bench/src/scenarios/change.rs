@@ -4,9 +4,10 @@
 //! HealthCheck answers), and a probe calls HealthCheck through the front port
 //! until it sees the new text. The supervisor's events split the time into
 //! detection (edit → `FilesChanged`, including the debounce), hashing the
-//! sources (→ `BuildStarted`), the cargo build (→ `BuildSucceeded`), the swap
-//! (→ `ReloadSucceeded`) and the first new response. Done for the dev and
-//! release profiles.
+//! sources (→ `BuildStarted`), the cargo build (→ `BuildSucceeded`), staging
+//! the artifact (→ `VersionStarting`), starting the version until it is
+//! ready and switched in (→ `ReloadSucceeded`) and the first new response.
+//! Done for the dev and release profiles.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -60,7 +61,8 @@ struct Sample {
     detect: Duration,
     hash: Duration,
     build: Duration,
-    swap: Duration,
+    stage: Duration,
+    start: Duration,
     first: Duration,
     total: Duration,
 }
@@ -155,33 +157,34 @@ async fn measure(
             ));
             continue;
         };
-        let events: Vec<Event> = recorder
-            .snapshot()
-            .into_iter()
-            .filter(|e| e.service == service && e.at >= edited_at)
-            .collect();
+        // The route switches just before ReloadSucceeded is recorded, so the
+        // probe can see the new text first: wait for the event.
+        let events = events_since(&recorder, service, edited_at).await;
         let at =
             |pred: &dyn Fn(&EventKind) -> bool| events.iter().find(|e| pred(&e.kind)).map(|e| e.at);
         let changed = at(&|k| matches!(k, EventKind::FilesChanged { .. }));
         let build_started = at(&|k| matches!(k, EventKind::BuildStarted { .. }));
         let build_done = at(&|k| matches!(k, EventKind::BuildSucceeded { .. }));
+        let starting = at(&|k| matches!(k, EventKind::VersionStarting { .. }));
         let swapped = at(&|k| matches!(k, EventKind::ReloadSucceeded { .. }));
-        match (changed, build_started, build_done, swapped) {
-            (Some(changed), Some(build_started), Some(build_done), Some(swapped)) => {
+        match (changed, build_started, build_done, starting, swapped) {
+            (Some(changed), Some(build_started), Some(build_done), Some(starting), Some(swapped)) => {
                 samples.push(Sample {
                     detect: between(edited_at, changed),
                     hash: between(changed, build_started),
                     build: between(build_started, build_done),
-                    swap: between(build_done, swapped),
+                    stage: between(build_done, starting),
+                    start: between(starting, swapped),
                     first: between(swapped, first),
                     total: between(edited_at, first),
                 });
             }
             _ => problems.push(format!(
-                "edit {i}: missing events (FilesChanged {}, BuildStarted {}, BuildSucceeded {}, ReloadSucceeded {})",
+                "edit {i}: missing events (FilesChanged {}, BuildStarted {}, BuildSucceeded {}, VersionStarting {}, ReloadSucceeded {})",
                 changed.is_some(),
                 build_started.is_some(),
                 build_done.is_some(),
+                starting.is_some(),
                 swapped.is_some()
             )),
         }
@@ -200,7 +203,8 @@ async fn measure(
             "detect (incl. debounce)",
             "hash sources",
             "cargo build",
-            "swap",
+            "stage artifact",
+            "start+ready+switch",
             "first response",
             "total",
             "build share",
@@ -222,13 +226,34 @@ async fn measure(
     Ok(())
 }
 
+/// The service's events from `since` on, once `ReloadSucceeded` is among
+/// them (or after 10 s).
+async fn events_since(recorder: &Recorder, service: &str, since: OffsetDateTime) -> Vec<Event> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let events: Vec<Event> = recorder
+            .snapshot()
+            .into_iter()
+            .filter(|e| e.service == service && e.at >= since)
+            .collect();
+        let done = events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::ReloadSucceeded { .. }));
+        if done || Instant::now() >= deadline {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn sample_row(label: &str, s: &Sample) -> Vec<String> {
     vec![
         label.to_owned(),
         fmt_ms(s.detect),
         fmt_ms(s.hash),
         fmt_ms(s.build),
-        fmt_ms(s.swap),
+        fmt_ms(s.stage),
+        fmt_ms(s.start),
         fmt_ms(s.first),
         fmt_ms(s.total),
         format!(
@@ -252,7 +277,8 @@ fn median(samples: &[Sample]) -> Option<Sample> {
         detect: pick(&|s| s.detect),
         hash: pick(&|s| s.hash),
         build: pick(&|s| s.build),
-        swap: pick(&|s| s.swap),
+        stage: pick(&|s| s.stage),
+        start: pick(&|s| s.start),
         first: pick(&|s| s.first),
         total: pick(&|s| s.total),
     })

@@ -20,8 +20,8 @@ use hifate_proto::bazi_core::BaziCoreRequest;
 
 use crate::client;
 use crate::hist::fmt_count;
+use crate::procfs::cpu_secs;
 use crate::quiet;
-use crate::scenarios::idle::cpu_ticks;
 use crate::scenarios::proxy;
 use crate::setup::{Env, Running, BAZI_CORE};
 use crate::table::Table;
@@ -93,6 +93,8 @@ fn inputs(count: usize) -> anyhow::Result<Vec<BirthInput>> {
 
 /// Library and gRPC results, for the table.
 struct Rates {
+    /// `bazi::calendar::preload()`, which bazi_core runs before serving.
+    preload_ms: f64,
     library: f64,
     grpc_wall: f64,
     grpc_per_core: f64,
@@ -176,7 +178,11 @@ pub async fn run(env: &Env, args: &ChartArgs) -> anyhow::Result<()> {
         ]);
     }
     table.print();
-    let _ = rates.grpc_calls;
+    println!(
+        "calendar preload (bazi::calendar::preload, run by bazi_core before it serves): {:.1} ms; gRPC calls made: {}",
+        rates.preload_ms,
+        fmt_count(rates.grpc_calls as f64)
+    );
     if let Some(p) = &python {
         let lib = rates.library / p.rate;
         let grpc = rates.grpc_per_core / p.rate;
@@ -198,7 +204,9 @@ async fn measure_rust(
     args: &ChartArgs,
 ) -> anyhow::Result<Rates> {
     // The library, one thread, full charts.
+    let preloading = Instant::now();
     preload();
+    let preload_ms = preloading.elapsed().as_secs_f64() * 1e3;
     let lib_inputs = &inputs[..args.count.min(inputs.len())];
     let started = Instant::now();
     let mut checksum = 0usize;
@@ -231,12 +239,8 @@ async fn measure_rust(
         client::fixed_request(),
     )
     .await;
-    let ticks_per_sec = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .unwrap_or(100) as f64;
     let me = std::process::id();
-    let (self0, child0) = (cpu_ticks(me)?, cpu_ticks(child_pid)?);
+    let (self0, child0) = (cpu_secs(me)?, cpu_secs(child_pid)?);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.grpc_secs);
@@ -264,11 +268,12 @@ async fn measure_rust(
         errors += e;
     }
     let wall = started.elapsed().as_secs_f64();
-    let (self1, child1) = (cpu_ticks(me)?, cpu_ticks(child_pid)?);
-    let cpu_self = self1.saturating_sub(self0) as f64 / ticks_per_sec;
-    let cpu_child = child1.saturating_sub(child0) as f64 / ticks_per_sec;
+    let (self1, child1) = (cpu_secs(me)?, cpu_secs(child_pid)?);
+    let cpu_self = (self1 - self0).max(0.0);
+    let cpu_child = (child1 - child0).max(0.0);
     let ok = calls.saturating_sub(errors) as f64;
     Ok(Rates {
+        preload_ms,
         library,
         grpc_wall: ok / wall,
         grpc_per_core: ok / (cpu_self + cpu_child).max(1e-9),

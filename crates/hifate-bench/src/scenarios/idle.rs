@@ -2,9 +2,11 @@
 //! binary runs as a child (`hifate up --config .. --state-dir ..`) with every
 //! service of the root `hifate.toml` (bazi_core and gateway) on free ports,
 //! served from a mirrored copy of the workspace and watched; once both serve
-//! and the machine is quiet, its CPU time (`/proc/<pid>/stat` utime + stime)
-//! and resident memory (`/proc/<pid>/status` VmRSS) are read over the
-//! measurement window. Once with `watch = "events"`, once with
+//! and the machine is quiet, its CPU time (`/proc/<pid>/stat` utime + stime,
+//! which counts in 10 ms ticks, and the scheduler's nanosecond count
+//! `se.sum_exec_runtime` of each thread from `/proc/<pid>/task/*/sched`)
+//! and resident memory
+//! (`/proc/<pid>/status` VmRSS) are read over the measurement window. Once with `watch = "events"`, once with
 //! `watch = "poll"` at the default 30 s interval.
 
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use hifate::events::{Event, EventKind};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
+use crate::procfs::{children_of, cpu_ns, cpu_ticks, status_field, ticks_per_sec};
 use crate::quiet;
 use crate::setup::{self, Env, Plan, BAZI_CORE, GATEWAY};
 use crate::table::Table;
@@ -39,12 +42,16 @@ impl Default for IdleArgs {
 /// One watch mode's result.
 struct Measured {
     mode: &'static str,
-    cpu_percent: f64,
+    /// From the scheduler's nanosecond counts, where the kernel has them.
+    cpu_percent: Option<f64>,
+    /// From utime + stime (10 ms ticks).
+    cpu_percent_ticks: f64,
     rss_mb_end: f64,
     rss_mb_max: f64,
     threads: u64,
     children_cpu_percent: f64,
     children_rss_mb: f64,
+    children: usize,
     quiet: quiet::Quiet,
 }
 
@@ -66,7 +73,9 @@ pub async fn run(env: &Env, args: &IdleArgs) -> anyhow::Result<()> {
         ),
         &[
             "watch",
-            "CPU % of one core",
+            "CPU % (stat utime+stime)",
+            "CPU % (sched ns)",
+            "CPU time",
             "RSS end",
             "RSS max",
             "threads",
@@ -79,13 +88,19 @@ pub async fn run(env: &Env, args: &IdleArgs) -> anyhow::Result<()> {
     for m in &results {
         table.row([
             m.mode.to_owned(),
-            format!("{:.3}", m.cpu_percent),
+            format!("{:.3}", m.cpu_percent_ticks),
+            m.cpu_percent
+                .map(|p| format!("{p:.4}"))
+                .unwrap_or_else(|| "n/a".into()),
+            m.cpu_percent
+                .map(|p| format!("{:.2} ms", p / 100.0 * args.secs * 1e3))
+                .unwrap_or_else(|| "n/a".into()),
             format!("{:.1} MB", m.rss_mb_end),
             format!("{:.1} MB", m.rss_mb_max),
             m.threads.to_string(),
-            verdict(m.cpu_percent < CPU_TARGET_PERCENT).to_owned(),
+            verdict(m.cpu_percent.unwrap_or(m.cpu_percent_ticks) < CPU_TARGET_PERCENT).to_owned(),
             verdict(m.rss_mb_max < RSS_TARGET_MB).to_owned(),
-            format!("{:.3}", m.children_cpu_percent),
+            format!("{:.3} ({} processes)", m.children_cpu_percent, m.children),
             format!("{:.1} MB", m.children_rss_mb),
         ]);
     }
@@ -215,13 +230,10 @@ async fn sample(
     window: Duration,
     quiet: quiet::Quiet,
 ) -> anyhow::Result<Measured> {
-    let ticks_per_sec = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .unwrap_or(100) as f64;
     let children = children_of(pid);
-    let cpu0 = cpu_ticks(pid)?;
-    let children0: u64 = children.iter().filter_map(|c| cpu_ticks(*c).ok()).sum();
+    let cpu0 = cpu_ns(pid).ok();
+    let ticks0 = cpu_ticks(pid)?;
+    let children0: u64 = children.iter().filter_map(|c| cpu_ns(*c).ok()).sum();
     let started = Instant::now();
     let mut rss_max: u64 = 0;
     while started.elapsed() < window {
@@ -229,73 +241,32 @@ async fn sample(
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu1 = cpu_ticks(pid)?;
-    let children1: u64 = children.iter().filter_map(|c| cpu_ticks(*c).ok()).sum();
+    let cpu1 = cpu_ns(pid).ok();
+    let ticks1 = cpu_ticks(pid)?;
+    let children1: u64 = children.iter().filter_map(|c| cpu_ns(*c).ok()).sum();
     let rss_end = status_field(pid, "VmRSS:")?;
     let children_rss: u64 = children
         .iter()
         .filter_map(|c| status_field(*c, "VmRSS:").ok())
         .sum();
+    let cpu_percent_ticks =
+        100.0 * ticks1.saturating_sub(ticks0) as f64 / ticks_per_sec() / elapsed;
+    let cpu_percent = match (cpu0, cpu1) {
+        (Some(a), Some(b)) => Some(100.0 * b.saturating_sub(a) as f64 / 1e9 / elapsed),
+        _ => None,
+    };
     Ok(Measured {
         mode,
-        cpu_percent: 100.0 * (cpu1.saturating_sub(cpu0)) as f64 / ticks_per_sec / elapsed,
+        cpu_percent,
+        cpu_percent_ticks,
         rss_mb_end: rss_end as f64 / 1024.0,
         rss_mb_max: rss_max.max(rss_end) as f64 / 1024.0,
         threads: status_field(pid, "Threads:")?,
-        children_cpu_percent: 100.0 * (children1.saturating_sub(children0)) as f64
-            / ticks_per_sec
-            / elapsed,
+        children_cpu_percent: 100.0 * children1.saturating_sub(children0) as f64 / 1e9 / elapsed,
+        children: children.len(),
         children_rss_mb: children_rss as f64 / 1024.0,
         quiet,
     })
-}
-
-/// utime + stime of a process, in clock ticks.
-pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .with_context(|| format!("process {pid} is gone"))?;
-    let fields = after_comm(&stat);
-    let utime: u64 = fields.get(11).context("no utime")?.parse()?;
-    let stime: u64 = fields.get(12).context("no stime")?.parse()?;
-    Ok(utime + stime)
-}
-
-/// The fields of `/proc/<pid>/stat` after the command name (state first).
-fn after_comm(stat: &str) -> Vec<&str> {
-    stat.rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default()
-}
-
-/// A numeric field of `/proc/<pid>/status` (kB for memory fields).
-fn status_field(pid: u32, name: &str) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("process {pid} is gone"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(name))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .with_context(|| format!("no {name} in /proc/{pid}/status"))
-}
-
-/// Direct children of `pid` (the services' processes).
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) {
-            if after_comm(&stat).get(1).and_then(|p| p.parse::<u32>().ok()) == Some(pid) {
-                out.push(child);
-            }
-        }
-    }
-    out
 }
 
 /// SIGTERM (hifate drains and stops its services), SIGKILL after 60 s.
@@ -306,20 +277,5 @@ async fn stop(pid: u32, child: &mut tokio::process::Child) {
         .is_err()
     {
         let _ = child.kill().await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_stat_fields_after_the_name() {
-        let stat = "1234 (a (weird) name) S 1 1234 1234 0 -1 4194304 100 0 0 0 7 3 0 0 20 0 1 0";
-        let fields = after_comm(stat);
-        assert_eq!(fields[0], "S");
-        assert_eq!(fields[1], "1");
-        assert_eq!(fields[11], "7");
-        assert_eq!(fields[12], "3");
     }
 }

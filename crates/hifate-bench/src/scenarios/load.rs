@@ -2,8 +2,10 @@
 //! CalculateBazi calls in flight through the front port while the service
 //! is reloaded (forced: cargo's no-op build, then a swap) at a fixed period.
 //! Every call is kept with its start time; the supervisor's events split the
-//! run into windows (cargo build, swap from spawn until the old version has
-//! stopped, and steady state), and each window's latency is reported.
+//! run into windows: cargo's build (`BuildStarted` → `BuildSucceeded`), the
+//! new version's start-up (`VersionStarting` → `ReloadSucceeded`), the old
+//! version's retirement (→ its `Stopped`), and steady state (the rest). Each
+//! window's latency is reported; a call belongs to the window it started in.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -54,7 +56,10 @@ struct Call {
 enum Window {
     Steady,
     Build,
-    Swap,
+    /// New version spawned, until it is ready and switched in.
+    Startup,
+    /// From the switch until the old version has drained and stopped.
+    Retire,
 }
 
 impl Window {
@@ -62,7 +67,8 @@ impl Window {
         match self {
             Window::Steady => "steady (no reload activity)",
             Window::Build => "cargo build (no-op) before a swap",
-            Window::Swap => "swap: spawn -> old version stopped",
+            Window::Startup => "swap: spawn -> ready -> switch",
+            Window::Retire => "swap: switch -> old version stopped",
         }
     }
 }
@@ -179,34 +185,42 @@ async fn measure(env: &Env, running: &Running, args: &LoadArgs) -> anyhow::Resul
         ],
     );
     let mut all = Latency::new();
-    let mut p99s = Vec::new();
-    for window in [Window::Steady, Window::Build, Window::Swap] {
+    let mut swap = Latency::new();
+    let mut steady = Latency::new();
+    for window in [
+        Window::Steady,
+        Window::Build,
+        Window::Startup,
+        Window::Retire,
+    ] {
         let mut h = Latency::new();
         for call in calls.iter().filter(|c| c.ok) {
             if classify(&windows, call.start_us) == window {
                 h.record_us(call.latency_us);
             }
         }
-        let span_us = span(&windows, window, run_us);
         all.add(&h);
-        p99s.push((window, h.p99()));
-        table.row(row(window.label(), span_us, &h));
+        match window {
+            Window::Steady => steady.add(&h),
+            Window::Startup | Window::Retire => swap.add(&h),
+            Window::Build => {}
+        }
+        table.row(row(window.label(), span(&windows, window, run_us), &h));
     }
+    let swap_span =
+        span(&windows, Window::Startup, run_us) + span(&windows, Window::Retire, run_us);
+    table.row(row("swap, both parts", swap_span, &swap));
     table.row(row("all", run_us, &all));
     table.print();
 
-    let steady = p99s.iter().find(|(w, _)| *w == Window::Steady).map(|p| p.1);
-    let swap = p99s.iter().find(|(w, _)| *w == Window::Swap).map(|p| p.1);
-    if let (Some(steady), Some(swap)) = (steady, swap) {
-        let factor = swap.as_secs_f64() / steady.as_secs_f64().max(1e-9);
-        println!(
-            "targets: zero failed calls {}; p99 during swaps {} vs steady {} = {factor:.2}x (<= 2x {})",
-            if failed == 0 { "met" } else { "MISSED" },
-            fmt_duration(swap),
-            fmt_duration(steady),
-            if factor <= 2.0 { "met" } else { "MISSED" }
-        );
-    }
+    let factor = swap.p99().as_secs_f64() / steady.p99().as_secs_f64().max(1e-9);
+    println!(
+        "targets: zero failed calls {}; p99 during swaps {} vs steady {} = {factor:.2}x (<= 2x {})",
+        if failed == 0 { "met" } else { "MISSED" },
+        fmt_duration(swap.p99()),
+        fmt_duration(steady.p99()),
+        if factor <= 2.0 { "met" } else { "MISSED" }
+    );
     Ok(())
 }
 
@@ -244,7 +258,6 @@ fn windows(events: &[Event], service: &str, start: OffsetDateTime) -> Vec<(Windo
                 }
             }
             EventKind::VersionStarting { version } => {
-                // The swap window ends when the version it replaced has stopped.
                 let succeeded = mine.iter().find_map(|e| match &e.kind {
                     EventKind::ReloadSucceeded {
                         version: v,
@@ -253,16 +266,19 @@ fn windows(events: &[Event], service: &str, start: OffsetDateTime) -> Vec<(Windo
                     } if v == version => Some((e.at, *previous)),
                     _ => None,
                 });
-                let end = match succeeded {
-                    Some((at, Some(previous))) => mine
-                        .iter()
+                let Some((switched, previous)) = succeeded else {
+                    continue;
+                };
+                out.push((Window::Startup, offset(event.at), offset(switched)));
+                // The retirement ends when the version it replaced has stopped.
+                let stopped = previous.and_then(|previous| {
+                    mine.iter()
                         .find(|e| matches!(e.kind, EventKind::Stopped { version: v } if v == previous))
                         .map(|e| e.at)
-                        .unwrap_or(at),
-                    Some((at, None)) => at,
-                    None => event.at,
-                };
-                out.push((Window::Swap, offset(event.at), offset(end)));
+                });
+                if let Some(stopped) = stopped {
+                    out.push((Window::Retire, offset(switched), offset(stopped)));
+                }
             }
             _ => {}
         }
@@ -288,7 +304,9 @@ fn span(windows: &[(Window, u64, u64)], window: Window, run_us: u64) -> u64 {
             .sum()
     };
     match window {
-        Window::Steady => run_us.saturating_sub(of(Window::Build) + of(Window::Swap)),
+        Window::Steady => {
+            run_us.saturating_sub(of(Window::Build) + of(Window::Startup) + of(Window::Retire))
+        }
         other => of(other),
     }
 }
@@ -303,11 +321,16 @@ mod tests {
 
     #[test]
     fn calls_fall_into_windows() {
-        let windows = vec![(Window::Build, 100, 200), (Window::Swap, 300, 400)];
+        let windows = vec![
+            (Window::Build, 100, 200),
+            (Window::Startup, 300, 400),
+            (Window::Retire, 400, 450),
+        ];
         assert_eq!(classify(&windows, 50), Window::Steady);
         assert_eq!(classify(&windows, 150), Window::Build);
-        assert_eq!(classify(&windows, 350), Window::Swap);
-        assert_eq!(span(&windows, Window::Steady, 1000), 800);
-        assert_eq!(span(&windows, Window::Swap, 1000), 100);
+        assert_eq!(classify(&windows, 350), Window::Startup);
+        assert_eq!(classify(&windows, 420), Window::Retire);
+        assert_eq!(span(&windows, Window::Steady, 1000), 750);
+        assert_eq!(span(&windows, Window::Startup, 1000), 100);
     }
 }

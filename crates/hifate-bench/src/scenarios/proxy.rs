@@ -9,6 +9,7 @@ use anyhow::Context as _;
 
 use crate::client::{self, Run};
 use crate::hist::{fmt_count, fmt_duration};
+use crate::procfs::cpu_secs;
 use crate::quiet;
 use crate::setup::{Env, Plan, Running, BAZI_CORE};
 use crate::table::Table;
@@ -45,11 +46,22 @@ impl Default for ProxyArgs {
     }
 }
 
+/// CPU seconds used during one path's rounds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cpu {
+    /// This process: the client, and for the front path the supervisor's proxy.
+    pub bench: f64,
+    /// The service's process.
+    pub service: f64,
+}
+
 /// Both paths at one level.
 pub struct Level {
     pub in_flight: usize,
     pub front: Run,
     pub direct: Run,
+    pub front_cpu: Cpu,
+    pub direct_cpu: Cpu,
 }
 
 impl Level {
@@ -91,7 +103,8 @@ pub async fn compare(
     round: Duration,
 ) -> anyhow::Result<Vec<Level>> {
     let front_addr = running.address(BAZI_CORE.name)?;
-    let (socket, _) = running.child(BAZI_CORE.name)?;
+    let (socket, service_pid) = running.child(BAZI_CORE.name)?;
+    let me = std::process::id();
     let front = client::front_channel(front_addr).await?;
     let direct = client::unix_channel(socket).await?;
     let request = client::fixed_request();
@@ -104,6 +117,8 @@ pub async fn compare(
             in_flight,
             front: Run::default(),
             direct: Run::default(),
+            front_cpu: Cpu::default(),
+            direct_cpu: Cpu::default(),
         };
         for r in 0..rounds {
             // Alternate which path goes first, so neither always follows the other.
@@ -114,12 +129,17 @@ pub async fn compare(
             };
             for through_front in order {
                 let channel = if through_front { &front } else { &direct };
+                let (bench0, service0) = (cpu_secs(me)?, cpu_secs(service_pid)?);
                 let run = client::closed_loop(channel, in_flight, round, request.clone()).await;
-                if through_front {
-                    level.front.absorb(&run);
+                let (bench1, service1) = (cpu_secs(me)?, cpu_secs(service_pid)?);
+                let (summary, cpu) = if through_front {
+                    (&mut level.front, &mut level.front_cpu)
                 } else {
-                    level.direct.absorb(&run);
-                }
+                    (&mut level.direct, &mut level.direct_cpu)
+                };
+                summary.absorb(&run);
+                cpu.bench += bench1 - bench0;
+                cpu.service += service1 - service0;
             }
         }
         eprintln!(
@@ -166,6 +186,7 @@ async fn measure_and_print(env: &Env, running: &Running, args: &ProxyArgs) -> an
     }
     table.print();
     print_overhead(&levels);
+    print_cpu(&levels);
     for level in &levels {
         for run in [&level.front, &level.direct] {
             if let Some(error) = &run.first_error {
@@ -221,6 +242,40 @@ pub fn print_overhead(levels: &[Level]) {
     table.print();
 }
 
+/// CPU time per call on each path; the difference in this process's share
+/// is what the proxy costs per call.
+pub fn print_cpu(levels: &[Level]) {
+    let mut table = Table::new(
+        "CPU per call, µs (bench process = client, plus the supervisor's proxy on the front path)",
+        &[
+            "in flight",
+            "front: bench",
+            "front: service",
+            "direct: bench",
+            "direct: service",
+            "proxy (front - direct)",
+            "total front / direct",
+        ],
+    );
+    let per_call = |secs: f64, run: &Run| secs * 1e6 / (run.calls.max(1) as f64);
+    for level in levels {
+        let fb = per_call(level.front_cpu.bench, &level.front);
+        let fs = per_call(level.front_cpu.service, &level.front);
+        let db = per_call(level.direct_cpu.bench, &level.direct);
+        let ds = per_call(level.direct_cpu.service, &level.direct);
+        table.row([
+            level.in_flight.to_string(),
+            format!("{fb:.1}"),
+            format!("{fs:.1}"),
+            format!("{db:.1}"),
+            format!("{ds:.1}"),
+            format!("{:.1}", fb + fs - db - ds),
+            format!("{:.2}", (fb + fs) / (db + ds).max(1e-9)),
+        ]);
+    }
+    table.print();
+}
+
 /// h2load through the front port, if it is installed.
 async fn h2load(running: &Running) -> anyhow::Result<()> {
     let installed = tokio::process::Command::new("h2load")
@@ -241,7 +296,7 @@ async fn h2load(running: &Running) -> anyhow::Result<()> {
     let url = format!("http://{addr}/bazi.core.BaziCoreService/CalculateBazi");
     let mut table = Table::new(
         "h2load through the front port (1 connection, 3 s after 1 s warm-up)",
-        &["streams", "req/s", "succeeded", "failed", "command"],
+        &["streams", "req/s", "succeeded", "failed"],
     );
     for streams in [16usize, 64] {
         let output = tokio::process::Command::new("h2load")
@@ -265,14 +320,17 @@ async fn h2load(running: &Running) -> anyhow::Result<()> {
         table.row([
             streams.to_string(),
             rate.map(fmt_count).unwrap_or_else(|| "?".into()),
-            succeeded.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+            succeeded
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "?".into()),
             failed.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
-            format!(
-                "h2load -c 1 -t 1 -m {streams} -D 3 --warm-up-time=1 -d BODY -H 'content-type: application/grpc' -H 'te: trailers' {url}"
-            ),
         ]);
     }
     table.print();
+    println!(
+        "command: h2load -c 1 -t 1 -m STREAMS -D 3 --warm-up-time=1 -d BODY -H 'content-type: application/grpc' -H 'te: trailers' {url}\n(BODY: the request as one gRPC frame, {} bytes)",
+        body.len()
+    );
     Ok(())
 }
 
