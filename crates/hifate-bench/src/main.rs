@@ -16,9 +16,11 @@
 //!   `CalculateBazi` (1990-01-15 12:00 male; release build) through the front
 //!   port and directly on the serving version's private Unix socket, in
 //!   alternating 3-second rounds (3 per path) at 1, 16 and 64 calls in
-//!   flight. Prints requests/s, p50 and p99 for both, the throughput ratio
-//!   and the added p50. If `h2load` is installed it also drives the front
-//!   port with a gRPC request body (5-byte frame header + protobuf).
+//!   flight. Prints requests/s, p50 and p99 for both, the throughput ratio,
+//!   the added p50, and the CPU time per call of this process (the client,
+//!   plus the supervisor's proxy on the front path) and of the service. If
+//!   `h2load` is installed it also drives the front port with a gRPC request
+//!   body (5-byte frame header + protobuf).
 //! - `swap`: 50 forced swaps (`reload(&[name], true, ..)`) each of the echo
 //!   fixture service and of bazi_core while callers call in a loop. Per swap:
 //!   artifact ready (`VersionStarting`) → first response with the new
@@ -27,18 +29,22 @@
 //!   and stop, and the failed calls.
 //! - `change`: an edit of one string literal in a mirrored copy of the
 //!   workspace (`target/bench-workspace`; the real sources are never touched)
-//!   to the first response showing it, with file events on; split into
-//!   detection (→ `FilesChanged`, includes the 300 ms debounce), hashing,
-//!   cargo build, swap and first response; 5 edits each in the dev and
-//!   release profiles.
+//!   to the first response showing it, with file events on. The time is split
+//!   by the supervisor's events into detection (→ `FilesChanged`, includes
+//!   the 300 ms debounce), hashing, cargo build, staging the artifact,
+//!   start + ready + switch, and the first response. 5 edits each in the dev
+//!   and release profiles.
 //! - `load`: 16 calls in flight for 60 s while bazi_core is force-reloaded
-//!   every 3 s. Prints the calls made and FAILED CALLS, and p50/p99 of calls
-//!   started during cargo's no-op build, during swaps (spawn until the old
-//!   version has stopped) and in steady state.
+//!   every 3 s. Prints the calls made and FAILED CALLS, and p50/p99 of the
+//!   calls started during cargo's no-op build, during the new version's
+//!   start-up, while the old version retires, in the first 200 ms after each
+//!   switch, and in steady state.
 //! - `idle`: the `hifate` binary (`target/release/hifate`, built if missing)
-//!   runs `hifate up` with bazi_core and gateway watched and idle; its own
-//!   CPU (utime + stime from `/proc/<pid>/stat`) and RSS (`VmRSS`) over 60 s,
-//!   with `watch = "events"` and with `watch = "poll"` (30 s interval).
+//!   runs `hifate up` with bazi_core and gateway watched and idle. Its own
+//!   CPU time (`/proc/<pid>/stat` utime + stime, and the per-thread
+//!   nanosecond `se.sum_exec_runtime` from `/proc/<pid>/task/*/sched`) and
+//!   RSS (`VmRSS`) over 60 s, with `watch = "events"` and with
+//!   `watch = "poll"` (30 s interval).
 //! - `chart`: charts per second per core of `bazi::chart` (one thread,
 //!   200,000 random inputs), of `CalculateBazi` through the front port (per
 //!   CPU-second of client + supervisor + service), and of the original

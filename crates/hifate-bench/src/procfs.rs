@@ -1,5 +1,7 @@
 //! Process accounting from `/proc`: CPU time, memory, children.
 
+use std::collections::BTreeMap;
+
 use anyhow::Context as _;
 
 /// Clock ticks per second of `/proc/<pid>/stat` times.
@@ -15,15 +17,17 @@ pub fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
     Ok(cpu_ticks(pid)? as f64 / ticks_per_sec())
 }
 
-/// Nanoseconds on CPU of every live thread of a process, from
+/// Nanoseconds on CPU of each live thread of a process, by thread id, from
 /// `se.sum_exec_runtime` in `/proc/<pid>/task/*/sched` (finer than the 10 ms
 /// clock ticks of `stat`). Fails where the kernel does not provide it.
-pub fn cpu_ns(pid: u32) -> anyhow::Result<u64> {
+pub fn thread_cpu_ns(pid: u32) -> anyhow::Result<BTreeMap<u32, u64>> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
         .with_context(|| format!("process {pid} is gone"))?;
-    let mut total = 0.0;
-    let mut read = 0;
+    let mut threads = BTreeMap::new();
     for task in tasks.flatten() {
+        let Ok(tid) = task.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
         let Ok(text) = std::fs::read_to_string(task.path().join("sched")) else {
             continue;
         };
@@ -33,12 +37,26 @@ pub fn cpu_ns(pid: u32) -> anyhow::Result<u64> {
             .and_then(|l| l.rsplit(':').next())
             .and_then(|v| v.trim().parse::<f64>().ok());
         if let Some(ms) = ms {
-            total += ms;
-            read += 1;
+            threads.insert(tid, (ms * 1e6) as u64);
         }
     }
-    anyhow::ensure!(read > 0, "no se.sum_exec_runtime for process {pid}");
-    Ok((total * 1e6) as u64)
+    anyhow::ensure!(
+        !threads.is_empty(),
+        "no se.sum_exec_runtime for process {pid}"
+    );
+    Ok(threads)
+}
+
+/// CPU nanoseconds used between two [`thread_cpu_ns`] readings: each
+/// thread's growth (all of it for threads that appeared). Threads that
+/// exited in between are left out: the sum of live threads is not monotonic,
+/// because an exiting thread (an idle blocking-pool thread, say) takes its
+/// whole past with it.
+pub fn cpu_ns_between(before: &BTreeMap<u32, u64>, after: &BTreeMap<u32, u64>) -> u64 {
+    after
+        .iter()
+        .map(|(tid, ns)| ns.saturating_sub(before.get(tid).copied().unwrap_or(0)))
+        .sum()
 }
 
 /// utime + stime of a process, in clock ticks.
@@ -92,6 +110,13 @@ pub fn children_of(pid: u32) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thread_deltas_ignore_exited_threads() {
+        let before = BTreeMap::from([(1, 100), (2, 9_000), (3, 50)]);
+        let after = BTreeMap::from([(1, 150), (3, 50), (4, 20)]);
+        assert_eq!(cpu_ns_between(&before, &after), 70);
+    }
 
     #[test]
     fn reads_stat_fields_after_the_name() {

@@ -18,7 +18,9 @@ use hifate::events::{Event, EventKind};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use crate::procfs::{children_of, cpu_ns, cpu_ticks, status_field, ticks_per_sec};
+use crate::procfs::{
+    children_of, cpu_ns_between, cpu_ticks, status_field, thread_cpu_ns, ticks_per_sec,
+};
 use crate::quiet;
 use crate::setup::{self, Env, Plan, BAZI_CORE, GATEWAY};
 use crate::table::Table;
@@ -231,9 +233,9 @@ async fn sample(
     quiet: quiet::Quiet,
 ) -> anyhow::Result<Measured> {
     let children = children_of(pid);
-    let cpu0 = cpu_ns(pid).ok();
+    let cpu0 = thread_cpu_ns(pid).ok();
     let ticks0 = cpu_ticks(pid)?;
-    let children0: u64 = children.iter().filter_map(|c| cpu_ns(*c).ok()).sum();
+    let children0: Vec<_> = children.iter().map(|c| thread_cpu_ns(*c).ok()).collect();
     let started = Instant::now();
     let mut rss_max: u64 = 0;
     while started.elapsed() < window {
@@ -241,9 +243,13 @@ async fn sample(
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu1 = cpu_ns(pid).ok();
+    let cpu1 = thread_cpu_ns(pid).ok();
     let ticks1 = cpu_ticks(pid)?;
-    let children1: u64 = children.iter().filter_map(|c| cpu_ns(*c).ok()).sum();
+    let children_ns: u64 = children
+        .iter()
+        .zip(&children0)
+        .filter_map(|(c, before)| Some(cpu_ns_between(before.as_ref()?, &thread_cpu_ns(*c).ok()?)))
+        .sum();
     let rss_end = status_field(pid, "VmRSS:")?;
     let children_rss: u64 = children
         .iter()
@@ -252,7 +258,7 @@ async fn sample(
     let cpu_percent_ticks =
         100.0 * ticks1.saturating_sub(ticks0) as f64 / ticks_per_sec() / elapsed;
     let cpu_percent = match (cpu0, cpu1) {
-        (Some(a), Some(b)) => Some(100.0 * b.saturating_sub(a) as f64 / 1e9 / elapsed),
+        (Some(a), Some(b)) => Some(100.0 * cpu_ns_between(&a, &b) as f64 / 1e9 / elapsed),
         _ => None,
     };
     Ok(Measured {
@@ -262,7 +268,7 @@ async fn sample(
         rss_mb_end: rss_end as f64 / 1024.0,
         rss_mb_max: rss_max.max(rss_end) as f64 / 1024.0,
         threads: status_field(pid, "Threads:")?,
-        children_cpu_percent: 100.0 * children1.saturating_sub(children0) as f64 / 1e9 / elapsed,
+        children_cpu_percent: 100.0 * children_ns as f64 / 1e9 / elapsed,
         children: children.len(),
         children_rss_mb: children_rss as f64 / 1024.0,
         quiet,

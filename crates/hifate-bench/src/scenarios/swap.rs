@@ -248,15 +248,13 @@ async fn measure(
                 .iter()
                 .filter(|e| e.service == service)
                 .filter(|e| matches!(e.kind, EventKind::BuildStarted { .. }))
-                .filter(|e| starting.as_ref().is_some_and(|s| e.at <= s.at))
-                .next_back()
+                .rfind(|e| starting.as_ref().is_some_and(|s| e.at <= s.at))
                 .map(|e| e.at);
             let finished = events
                 .iter()
                 .filter(|e| e.service == service)
                 .filter(|e| matches!(e.kind, EventKind::BuildSucceeded { .. }))
-                .filter(|e| starting.as_ref().is_some_and(|s| e.at <= s.at))
-                .next_back()
+                .rfind(|e| starting.as_ref().is_some_and(|s| e.at <= s.at))
                 .map(|e| e.at);
             match (started, finished) {
                 (Some(s), Some(f)) => Some(micros(between(s, f))),
