@@ -78,6 +78,15 @@ pub async fn build(plan: &BuildPlan<'_>) -> Result<Built, BuildError> {
     for (package, _) in &plan.targets {
         command.arg("-p").arg(package);
     }
+    // Builds run at a lower CPU priority: on a busy machine the versions
+    // that serve traffic come first, the compiler second.
+    // SAFETY: setpriority is async-signal-safe and only touches this process.
+    unsafe {
+        command.pre_exec(|| {
+            libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+            Ok(())
+        });
+    }
     command
         .arg("--bins")
         .stdin(Stdio::null())

@@ -69,14 +69,7 @@ impl SourceSet {
             let walker = walkdir::WalkDir::new(root)
                 .follow_links(false)
                 .into_iter()
-                .filter_entry(|e| {
-                    let name = e.file_name().to_string_lossy();
-                    let is_dir = e.file_type().is_dir();
-                    e.depth() == 0
-                        || (!is_ignored_name(&name, is_dir)
-                            && !(e.depth() == 1 && is_dir && is_not_in_binary(&name))
-                            && !self.excluded.iter().any(|x| e.path().starts_with(x)))
-                });
+                .filter_entry(|e| e.depth() == 0 || !self.skips(e));
             for entry in walker.flatten() {
                 if entry.file_type().is_file() {
                     files.insert(entry.into_path());
@@ -84,6 +77,15 @@ impl SourceSet {
             }
         }
         files.into_iter().collect()
+    }
+
+    /// True for a walked entry below a root that is not source.
+    fn skips(&self, entry: &walkdir::DirEntry) -> bool {
+        let name = entry.file_name().to_string_lossy();
+        let is_dir = entry.file_type().is_dir();
+        is_ignored_name(&name, is_dir)
+            || (entry.depth() == 1 && is_dir && is_not_in_binary(&name))
+            || self.excluded.iter().any(|x| entry.path().starts_with(x))
     }
 
     /// A content hash over every source file's path and bytes: two builds
