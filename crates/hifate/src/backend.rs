@@ -172,6 +172,12 @@ impl Backend {
         })
     }
 
+    /// Opens this thread's connection now (it is otherwise opened by the
+    /// first request sent from this thread).
+    pub async fn connect_here(&self) -> Result<(), BackendError> {
+        self.sender().await.map(|_| ())
+    }
+
     /// This thread's connection.
     fn connection(&self) -> &Connection {
         let index = crate::proxy::current_worker().min(self.connections.len() - 1);

@@ -78,7 +78,8 @@ pub enum EventKind {
 }
 
 /// Where the time of one swap went, in microseconds: starting the process,
-/// waiting for its ready check, switching the route.
+/// waiting for its ready check (and opening the proxy workers' connections
+/// to it), switching the route.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SwapTimings {
     pub spawn_us: u64,

@@ -126,6 +126,7 @@ async fn serve_connection(stream: std::net::TcpStream, front: Arc<Front>) {
 /// itself.)
 struct Workers {
     queues: Vec<tokio::sync::mpsc::UnboundedSender<(std::net::TcpStream, Arc<Front>)>>,
+    runtimes: Vec<tokio::runtime::Handle>,
     next: std::sync::atomic::AtomicUsize,
 }
 
@@ -161,22 +162,24 @@ pub fn current_worker() -> usize {
 fn workers() -> &'static Workers {
     WORKERS.get_or_init(|| {
         let mut queues = Vec::new();
+        let mut runtimes = Vec::new();
         for index in 0..worker_count() {
             let (queue, mut inbox) = tokio::sync::mpsc::unbounded_channel();
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    tracing::error!(%error, "cannot start proxy worker {index}");
+                    continue;
+                }
+            };
+            let handle = runtime.handle().clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("hifate-proxy-{index}"))
                 .spawn(move || {
                     WORKER.with(|w| w.set(index));
-                    let runtime = match tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    {
-                        Ok(runtime) => runtime,
-                        Err(error) => {
-                            tracing::error!(%error, "cannot start proxy worker {index}");
-                            return;
-                        }
-                    };
                     runtime.block_on(async move {
                         while let Some((stream, front)) = inbox.recv().await {
                             tokio::spawn(serve_connection(stream, front));
@@ -188,12 +191,35 @@ fn workers() -> &'static Workers {
                 continue;
             }
             queues.push(queue);
+            runtimes.push(handle);
         }
         Workers {
             queues,
+            runtimes,
             next: std::sync::atomic::AtomicUsize::new(0),
         }
     })
+}
+
+/// Opens every proxy worker's connection to `backend` (before the route
+/// switches to it), so that no request after the switch waits for a
+/// connection to be set up. Bounded by `limit`; a worker that has not
+/// connected by then connects on its first request instead.
+pub async fn warm_connections(backend: &Arc<Backend>, limit: std::time::Duration) {
+    let tasks: Vec<_> = workers()
+        .runtimes
+        .iter()
+        .map(|runtime| {
+            let backend = backend.clone();
+            runtime.spawn(async move { backend.connect_here().await })
+        })
+        .collect();
+    let _ = tokio::time::timeout(limit, async {
+        for task in tasks {
+            let _ = task.await;
+        }
+    })
+    .await;
 }
 
 impl Workers {

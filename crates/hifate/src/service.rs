@@ -387,15 +387,18 @@ impl ServiceRuntime {
             .wait_ready(&child, self.config.kind, self.settings.ready_timeout())
             .await
         {
-            Ok(()) => Ok(Launched {
-                child: guard.disarm(),
-                backend,
-                timings: SwapTimings {
-                    spawn_us: micros(spawned - spawn_started),
-                    ready_us: micros(spawned.elapsed()),
-                    switch_us: 0,
-                },
-            }),
+            Ok(()) => {
+                crate::proxy::warm_connections(&backend, Duration::from_secs(1)).await;
+                Ok(Launched {
+                    child: guard.disarm(),
+                    backend,
+                    timings: SwapTimings {
+                        spawn_us: micros(spawned - spawn_started),
+                        ready_us: micros(spawned.elapsed()),
+                        switch_us: 0,
+                    },
+                })
+            }
             Err(not_ready) => {
                 let status = child.kill().await;
                 let mut reason = not_ready.to_string();
