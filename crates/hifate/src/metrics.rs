@@ -72,49 +72,37 @@ pub fn render<'a>(services: impl Iterator<Item = (&'a str, &'a ServiceMetrics)> 
     let family = |out: &mut String, name: &str, kind: &str, help: &str| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
     };
-    family(
-        &mut out,
-        "hifate_requests_total",
-        "counter",
-        "Requests forwarded, by service and version.",
-    );
-    for (service, m) in services.clone() {
-        for (version, c) in m.versions.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(
-                out,
-                "hifate_requests_total{{service=\"{service}\",version=\"{version}\"}} {}",
-                c.requests.load(Ordering::Relaxed)
-            );
-        }
-    }
-    family(
-        &mut out,
-        "hifate_request_errors_total",
-        "counter",
-        "Requests answered with a gRPC error status or HTTP 5xx, by service and version.",
-    );
-    for (service, m) in services.clone() {
-        for (version, c) in m.versions.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(
-                out,
-                "hifate_request_errors_total{{service=\"{service}\",version=\"{version}\"}} {}",
-                c.errors.load(Ordering::Relaxed)
-            );
-        }
-    }
-    family(
-        &mut out,
-        "hifate_requests_in_flight",
-        "gauge",
-        "Requests being served, by service and version.",
-    );
-    for (service, m) in services.clone() {
-        for (version, c) in m.versions.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(
-                out,
-                "hifate_requests_in_flight{{service=\"{service}\",version=\"{version}\"}} {}",
-                c.in_flight.load(Ordering::Relaxed)
-            );
+    type Field = fn(&VersionCounters) -> &AtomicU64;
+    let per_version: [(&str, &str, &str, Field); 3] = [
+        (
+            "hifate_requests_total",
+            "counter",
+            "Requests forwarded, by service and version.",
+            |c| &c.requests,
+        ),
+        (
+            "hifate_request_errors_total",
+            "counter",
+            "Requests answered with a gRPC error status or HTTP 5xx, by service and version.",
+            |c| &c.errors,
+        ),
+        (
+            "hifate_requests_in_flight",
+            "gauge",
+            "Requests being served, by service and version.",
+            |c| &c.in_flight,
+        ),
+    ];
+    for (name, kind, help, field) in per_version {
+        family(&mut out, name, kind, help);
+        for (service, m) in services.clone() {
+            for (version, c) in m.versions.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+                let _ = writeln!(
+                    out,
+                    "{name}{{service=\"{service}\",version=\"{version}\"}} {}",
+                    field(c).load(Ordering::Relaxed)
+                );
+            }
         }
     }
     family(
