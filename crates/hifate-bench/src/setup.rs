@@ -98,6 +98,22 @@ pub struct Plan {
     pub extra: Vec<String>,
 }
 
+impl Plan {
+    /// One release-built service in `workspace`, reloaded only on demand
+    /// (watch off), with a drain timeout of 10 s: the plan of the swap and
+    /// load scenarios.
+    pub fn reloading(workspace: PathBuf, target_dir: PathBuf, service: ServiceSpec) -> Plan {
+        Plan {
+            workspace,
+            target_dir,
+            profile: "release",
+            watch: "off",
+            services: vec![service],
+            extra: vec!["drain_timeout_ms = 10000".into()],
+        }
+    }
+}
+
 /// A config file's text for `plan`, with free ports and `state_dir = "state"`.
 pub fn config_text(plan: &Plan) -> anyhow::Result<String> {
     let mut text = String::from("[supervisor]\n");

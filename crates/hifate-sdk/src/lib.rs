@@ -25,6 +25,9 @@ use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+// The child contract: the supervisor (crate `hifate`) sets these, the SDK
+// reads them. Both sides use the constants below.
+
 /// Path of the Unix socket the supervisor wants the service to listen on.
 pub const ENV_SOCKET: &str = "HIFATE_SOCKET";
 /// The service's name as the supervisor knows it.

@@ -2,23 +2,18 @@
 //! stopped gracefully (SIGTERM, then SIGKILL after a grace period).
 
 use std::collections::VecDeque;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hifate_sdk::{ENV_SERVICE, ENV_SOCKET, ENV_VERSION};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::io::Write as _;
-
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::watch;
-
-/// Environment variables of the child contract (see `hifate-sdk`).
-pub const ENV_SOCKET: &str = "HIFATE_SOCKET";
-pub const ENV_SERVICE: &str = "HIFATE_SERVICE";
-pub const ENV_VERSION: &str = "HIFATE_VERSION";
 
 /// The most recent output lines of a service's processes, all versions,
 /// each with a sequence number so that a follower can ask for what is new.

@@ -266,7 +266,10 @@ pub async fn forward(route: &Route, request: Request<Incoming>) -> Response<Prox
     let (mut parts, body) = request.into_parts();
     parts.uri = backend_uri(std::mem::take(&mut parts.uri));
     parts.version = http::Version::HTTP_2;
-    strip_hop_by_hop(&mut parts.headers);
+    // hyper's HTTP/2 client drops the connection-specific headers (and
+    // those a `Connection` header names); only `Host` is left to drop, as
+    // `:authority` names the private socket's peer.
+    parts.headers.remove(header::HOST);
     let mut request = Request::from_parts(parts, ForwardBody::Incoming(body));
 
     // A request that never left (the connection closed, or the process just
@@ -315,19 +318,6 @@ fn backend_uri(uri: Uri) -> Uri {
         parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
     }
     Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("http://localhost/"))
-}
-
-fn strip_hop_by_hop(headers: &mut http::HeaderMap) {
-    for name in [
-        header::CONNECTION,
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-        header::HOST,
-        HeaderName::from_static("keep-alive"),
-        HeaderName::from_static("proxy-connection"),
-    ] {
-        headers.remove(name);
-    }
 }
 
 /// The answer when no version can take the request: gRPC `UNAVAILABLE`

@@ -156,7 +156,7 @@ impl Supervisor {
                     addr.ip()
                 };
                 (
-                    service_addr_var(name),
+                    hifate_sdk::service_addr_var(name),
                     SocketAddr::new(host, addr.port()).to_string(),
                 )
             })
@@ -685,14 +685,6 @@ async fn bind(bind: &str, port: u16, name: &str) -> anyhow::Result<tokio::net::T
              (change the port in the config or pass --port {name}=PORT)"
         )
     })
-}
-
-/// `HIFATE_SERVICE_ADDR_BAZI_CORE` for `bazi_core` (the SDK reads it).
-fn service_addr_var(service: &str) -> String {
-    format!(
-        "HIFATE_SERVICE_ADDR_{}",
-        service.to_ascii_uppercase().replace('-', "_")
-    )
 }
 
 async fn source_hash(service: &Arc<ServiceRuntime>) -> String {

@@ -174,16 +174,13 @@ async fn admin_api_reports_live_values_and_changes_only_what_it_says() {
             let mut text = String::new();
             while let Ok(Some(chunk)) = response.chunk().await {
                 text.push_str(&String::from_utf8_lossy(&chunk));
-                for line in text.lines() {
-                    if let Some(name) = line.strip_prefix("event: ") {
-                        if !seen.iter().any(|s: &String| s == name)
-                            || name != seen.last().map(String::as_str).unwrap_or("")
-                        {
-                            seen.push(name.to_owned());
-                        }
+                // Only whole lines: a chunk may end in the middle of one.
+                while let Some(end) = text.find('\n') {
+                    let line: String = text.drain(..=end).collect();
+                    if let Some(name) = line.trim_end().strip_prefix("event: ") {
+                        seen.push(name.to_owned());
                     }
                 }
-                text.clear();
                 if seen.iter().any(|s| s == "drain_finished") {
                     break;
                 }

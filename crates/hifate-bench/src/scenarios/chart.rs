@@ -56,7 +56,7 @@ impl Default for ChartArgs {
     }
 }
 
-/// SplitMix64, as in the bazi crate's throughput example, so runs repeat.
+/// SplitMix64 with a fixed seed, so runs repeat.
 struct Rng(u64);
 
 impl Rng {

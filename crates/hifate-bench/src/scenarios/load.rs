@@ -77,14 +77,7 @@ impl Window {
 }
 
 pub async fn run(env: &Env, args: &LoadArgs) -> anyhow::Result<()> {
-    let plan = Plan {
-        workspace: env.workspace.clone(),
-        target_dir: env.target_dir.clone(),
-        profile: "release",
-        watch: "off",
-        services: vec![BAZI_CORE],
-        extra: vec!["drain_timeout_ms = 10000".into()],
-    };
+    let plan = Plan::reloading(env.workspace.clone(), env.target_dir.clone(), BAZI_CORE);
     let running = Running::start(&plan).await?;
     let outcome = measure(env, &running, args).await;
     running.shutdown().await;

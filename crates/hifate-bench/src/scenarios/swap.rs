@@ -65,25 +65,11 @@ impl Default for SwapArgs {
 pub async fn run(env: &Env, args: &SwapArgs) -> anyhow::Result<()> {
     if matches!(args.service, Which::Echo | Which::Both) {
         let fixture = setup::write_echo_fixture(env)?;
-        let plan = Plan {
-            workspace: fixture,
-            target_dir: env.target_dir.clone(),
-            profile: "release",
-            watch: "off",
-            services: vec![ECHO],
-            extra: vec!["drain_timeout_ms = 10000".into()],
-        };
+        let plan = Plan::reloading(fixture, env.target_dir.clone(), ECHO);
         series(env, &plan, ECHO.name, args).await?;
     }
     if matches!(args.service, Which::BaziCore | Which::Both) {
-        let plan = Plan {
-            workspace: env.workspace.clone(),
-            target_dir: env.target_dir.clone(),
-            profile: "release",
-            watch: "off",
-            services: vec![BAZI_CORE],
-            extra: vec!["drain_timeout_ms = 10000".into()],
-        };
+        let plan = Plan::reloading(env.workspace.clone(), env.target_dir.clone(), BAZI_CORE);
         series(env, &plan, BAZI_CORE.name, args).await?;
     }
     Ok(())
