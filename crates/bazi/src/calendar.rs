@@ -22,23 +22,30 @@
 //! Pillar rules:
 //!
 //! * **Year** changes at the exact 立春 instant: a moment before 立春 of its
-//!   Gregorian year belongs to the previous sexagenary year.
-//! * **Month** changes at the exact instant of each 节. The month's sexagenary
-//!   number is counted continuously: the month that starts with the `k`-th 节 of
-//!   Gregorian year `Y` (`k = 1` 小寒 … `k = 12` 大雪; `k = 0` is the previous
-//!   year's 大雪) is `(12·Y − 48 + k) mod 60`, which is 五虎遁 applied to the
-//!   year of that 立春 (e.g. 2024 立春 → 丙寅).
+//!   Gregorian year belongs to the previous sexagenary year. (The moment is the
+//!   birth instant, except in the late 子 hour; see below.)
+//! * **Month** changes at the exact instant of each 节 (same moment as for the
+//!   year). The month's sexagenary number is counted continuously: the month
+//!   that starts with the `k`-th 节 of Gregorian year `Y` (`k = 1` 小寒 …
+//!   `k = 12` 大雪; `k = 0` is the previous year's 大雪) is
+//!   `(12·Y − 48 + k) mod 60`, which is 五虎遁 applied to the year of that 立春
+//!   (e.g. 2024 立春 → 丙寅).
 //! * **Day** from the date (see above).
 //! * **Hour** branch from the clock (子 = 23:00–00:59, 丑 = 01:00–02:59, …), hour
 //!   stem by 五鼠遁 from the day stem.
-//! * **Late 子 hour** (23:00–23:59): the month, day and hour pillars are those of
-//!   the next day's 子 hour — the month pillar is the one in force at 00:00 of the
-//!   next day, the day pillar is the next day's, the hour pillar is 子 with the
-//!   stem 五鼠遁 gives for the next day's stem. The year pillar is always taken at
-//!   the real birth instant. (So in the rare case of a 节 falling between the
-//!   birth and midnight, the month pillar is already the new one; if that 节 is
-//!   立春, the month is the new year's 寅 month while the year pillar is still
-//!   the old year.)
+//! * **Late 子 hour** (23:00–23:59): the chart is read at the next day's
+//!   00:mm — the same minutes past midnight as the birth, i.e. exactly one hour
+//!   after the real birth instant. The day pillar is the next day's, the hour
+//!   pillar is 子 with the stem 五鼠遁 gives for the next day's stem, and the
+//!   month **and** year pillars are the ones in force at next-day 00:mm (not at
+//!   00:00, and not at the real instant). This matches the original system,
+//!   which builds the chart of a late-子 birth from the next day's date at
+//!   00:mm; e.g. 1982-01-05 23:06 has month 辛丑, because 小寒 (1982-01-06
+//!   00:02:35) has begun by 1982-01-06 00:06, while 1982-01-05 23:02 (looked up
+//!   at 00:02:00) is still 庚子. The year pillar uses the same lookup instant
+//!   so that year and month always agree: when 立春 falls inside that hour
+//!   (e.g. 1980-02-05 00:09:28) a birth at 1980-02-04 23:10 is 庚申 year, 戊寅
+//!   month — never the old year with the new year's 寅 month.
 
 use std::sync::OnceLock;
 
@@ -276,12 +283,28 @@ pub const fn hour_pillar(day_stem: Stem, hour: u32) -> Pillar {
     }
 }
 
+/// Instant (seconds, see [`instant`]) at which the year and month pillars of a
+/// late-子 birth (23:`minute`) are looked up: `minute` minutes past midnight of
+/// `next_day`, the day after the birth date — **not** 00:00 of that day and
+/// not the real birth instant.
+///
+/// Why: compatibility with the original system, which charts a birth in the
+/// late 子 hour as the next day's 00:mm and so takes the month (and year) in
+/// force at that moment. A 节 that falls between 00:00 and 00:mm of the next
+/// day therefore already counts: 1982-01-05 23:06 is in the 辛丑 month because
+/// 小寒 came at 1982-01-06 00:02:35, before the lookup instant 00:06.
+pub const fn late_zi_lookup_instant(next_day: i64, minute: u32) -> i64 {
+    next_day * SECONDS_PER_DAY + minute as i64 * 60
+}
+
 /// Result of the calendar step of a chart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CalendarFacts {
     /// The four pillars.
     pub pillars: FourPillars<Pillar>,
-    /// Whether the late-子 rule moved the month/day/hour pillars to the next day.
+    /// Whether the late-子 rule applied (birth 23:00–23:59): day and hour pillars
+    /// from the next day, year and month pillars looked up at the next day's
+    /// 00:mm (see [`late_zi_lookup_instant`]).
     pub late_zi_adjusted: bool,
     /// Lunar date of the original Gregorian date.
     pub lunar_date: LunarDate,
@@ -293,34 +316,34 @@ pub fn calendar_facts(input: &BirthInput) -> Option<CalendarFacts> {
     if !(MIN_YEAR..=MAX_YEAR).contains(&input.year) {
         return None;
     }
-    let table = year_table(input.year)?;
     let today = day_number(input.year, input.month, input.day);
-    let t = today * SECONDS_PER_DAY + i64::from(input.hour) * 3600 + i64::from(input.minute) * 60;
-
-    // Year pillar: real instant against this Gregorian year's 立春 (jie[2]).
-    let sexagenary_year = if t >= table.jie[2] {
-        input.year
+    let late_zi_adjusted = input.hour == 23;
+    // The instant at which the year and month pillars are looked up, and the
+    // day whose day pillar is used.
+    let (pillar_day, lookup) = if late_zi_adjusted {
+        let next = today + 1;
+        (next, late_zi_lookup_instant(next, input.minute))
     } else {
-        input.year - 1
+        let t =
+            today * SECONDS_PER_DAY + i64::from(input.hour) * 3600 + i64::from(input.minute) * 60;
+        (today, t)
+    };
+    // Gregorian year of the lookup instant (the next year for 12-31 23:mm).
+    let lookup_year = date_of_day_number(pillar_day).0;
+    let table = year_table(lookup_year)?;
+
+    // Year pillar: the lookup instant against that Gregorian year's 立春 (jie[2]).
+    let sexagenary_year = if lookup >= table.jie[2] {
+        lookup_year
+    } else {
+        lookup_year - 1
     };
     let year = Pillar::from_cycle_index((sexagenary_year - 4).rem_euclid(60) as usize);
 
-    // Month / day / hour: the late 子 hour counts as the next day.
-    let late_zi_adjusted = input.hour == 23;
-    let (pillar_day, month_instant, month_year) = if late_zi_adjusted {
-        let next = today + 1;
-        (next, next * SECONDS_PER_DAY, date_of_day_number(next).0)
-    } else {
-        (today, t, input.year)
-    };
-    let month_table = if month_year == input.year {
-        table
-    } else {
-        year_table(month_year)?
-    };
-    let k = month_table.jie[1..].partition_point(|&j| j <= month_instant) as i64;
+    // Month pillar: number of this year's 节 reached by the lookup instant.
+    let k = table.jie[1..].partition_point(|&j| j <= lookup) as i64;
     let month =
-        Pillar::from_cycle_index((12 * i64::from(month_year) - 48 + k).rem_euclid(60) as usize);
+        Pillar::from_cycle_index((12 * i64::from(lookup_year) - 48 + k).rem_euclid(60) as usize);
 
     let day = day_pillar_of_day_number(pillar_day);
     let hour = hour_pillar(day.stem, input.hour);

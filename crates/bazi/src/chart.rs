@@ -100,8 +100,9 @@ pub struct BasicInfo {
     pub lunar_date: LunarDate,
     /// Gender as given.
     pub gender: Gender,
-    /// `true` when the birth time is 23:00–23:59 and the month, day and hour
-    /// pillars were therefore taken from the next day.
+    /// `true` when the birth time is 23:00–23:59 and the late-子 rule applied:
+    /// day and hour pillars from the next day, year and month pillars as in
+    /// force at the next day's 00:mm (see [`crate::calendar`]).
     pub late_zi_adjusted: bool,
     /// Zodiac animal of the year pillar's branch (生肖, 立春-based), e.g. `"蛇"`.
     pub zodiac: &'static str,

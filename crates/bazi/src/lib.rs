@@ -32,10 +32,11 @@
 //!   pillar rules. The year pillar switches at the 立春 instant and the month
 //!   pillar at each 节 instant (to the second); the day pillar counts days from
 //!   a 甲子 anchor; the hour pillar follows 五鼠遁.
-//! * **Late 子 hour** (23:00–23:59): month, day and hour pillars are taken from
-//!   the next day (month: the one in force at the next day's 00:00; hour: 子
-//!   with the stem of the next day's 五鼠遁); the year pillar is taken at the
-//!   real instant; `basic_info.late_zi_adjusted` is `true`.
+//! * **Late 子 hour** (23:00–23:59): day and hour pillars are taken from the
+//!   next day (hour: 子 with the stem of the next day's 五鼠遁); the year and
+//!   month pillars are the ones in force at the next day's 00:mm (same minutes
+//!   past midnight, as the original system does, so a 节 between 00:00 and
+//!   00:mm already counts); `basic_info.late_zi_adjusted` is `true`.
 //! * **Lunar date** is that of the original Gregorian date; the month is always
 //!   positive and `is_leap_month` marks a leap month (闰月).
 //! * **十二长生**: 阳顺阴逆 with 火土同宫 (see [`life_stages`]); so 己 on 巳 is 帝旺.

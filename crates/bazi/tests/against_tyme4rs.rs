@@ -1,7 +1,7 @@
 //! Property tests: the fast calendar path agrees with `tyme4rs`'s own
 //! computations over random moments of the supported range, the day pillar
 //! advances by one every day, and the month (and year) pillar changes exactly
-//! at the 节 (and 立春) instants.
+//! at the 节 (and 立春) instants — in the late 子 hour, at the next day's 00:mm.
 
 mod common;
 
@@ -21,13 +21,15 @@ fn random_moment(rng: &mut Rng) -> (i32, u32, u32, u32, u32) {
 
 /// What our pillars must be according to `tyme4rs`: identical outside
 /// 23:00–23:59; in the late 子 hour `tyme4rs` already moves day and hour to
-/// the next day, and the month pillar must be the one in force at 00:00 of
-/// the next day.
+/// the next day, and the year and month pillars must be the ones in force at
+/// the next day's 00:mm (same minute), like the original system.
 fn expected_pillars(y: i32, m: u32, d: u32, h: u32, mi: u32) -> [String; 4] {
     let mut expected = tyme_pillars(y, m, d, h, mi);
     if h == 23 {
         let (ny, nm, nd) = date_of_day_number(day_number(y, m, d) + 1);
-        expected[1] = tyme_pillars(ny, nm, nd, 0, 0)[1].clone();
+        let next = tyme_pillars(ny, nm, nd, 0, mi);
+        expected[0] = next[0].clone();
+        expected[1] = next[1].clone();
     }
     expected
 }
@@ -144,10 +146,11 @@ fn month_pillar_changes_exactly_at_each_jie() {
                 .expect("chart");
             let mb = c_before.bazi_pillars.month.cycle_index();
             let ma = c_at.bazi_pillars.month.cycle_index();
-            // The month instant is the real one, or 00:00 of the next day in the late 子 hour.
+            // The month (and year) instant is the real one, or the next day's
+            // 00:mm in the late 子 hour.
             let month_instant = |y, m, d, h: u32, mi: u32| {
                 if h == 23 {
-                    (day_number(y, m, d) + 1) * 86400
+                    (day_number(y, m, d) + 1) * 86400 + i64::from(mi) * 60
                 } else {
                     day_number(y, m, d) * 86400 + i64::from(h) * 3600 + i64::from(mi) * 60
                 }
@@ -164,10 +167,10 @@ fn month_pillar_changes_exactly_at_each_jie() {
             let ta = expected_pillars(ay, am, ad, ah, ami);
             cycle_of(&tb[1], &c_before, 1);
             cycle_of(&ta[1], &c_at, 1);
-            // 立春 also switches the year pillar, at the real instant.
+            // 立春 also switches the year pillar, at the same instant as the month.
             let yb = c_before.bazi_pillars.year.cycle_index();
             let ya = c_at.bazi_pillars.year.cycle_index();
-            if k == 1 {
+            if k == 1 && !before_is_new {
                 assert_eq!((yb + 1) % 60, ya, "{year}: year changes at 立春");
             } else {
                 assert_eq!(yb, ya, "{year} #{k}: year unchanged");
@@ -178,6 +181,59 @@ fn month_pillar_changes_exactly_at_each_jie() {
         }
     }
     assert_eq!(checked, 201 * 12);
+}
+
+/// Every 节 of 1900–2100 that falls between 00:00 and 01:00: for each minute
+/// of the late 子 hour of the day before, the month (and, for 立春, the year)
+/// is the new one exactly when next-day 00:mm is at or after the 节 instant,
+/// and it agrees with `tyme4rs` at next-day 00:mm.
+#[test]
+fn late_zi_month_switches_at_next_day_same_minute() {
+    let mut windows = 0;
+    for year in 1900..=2100 {
+        for k in 0..12 {
+            let (day, secs) = term_instant(year, 2 * k + 1);
+            if secs >= 3600 || day - 1 < FIRST {
+                continue;
+            }
+            windows += 1;
+            let (py, pm, pd) = date_of_day_number(day - 1);
+            let chart_at = |mi: u32| {
+                chart(&BirthInput::new(py, pm, pd, 23, mi, Gender::Male).expect("valid"))
+                    .expect("chart")
+            };
+            // 22:59 the day before is not late 子 and before the 节.
+            let old = chart(&BirthInput::new(py, pm, pd, 22, 59, Gender::Male).expect("valid"))
+                .expect("chart");
+            let old_month = old.bazi_pillars.month.cycle_index();
+            let old_year = old.bazi_pillars.year.cycle_index();
+            for mi in 0..60u32 {
+                let c = chart_at(mi);
+                let is_new = i64::from(mi) * 60 >= secs;
+                let month = c.bazi_pillars.month.cycle_index();
+                let year_index = c.bazi_pillars.year.cycle_index();
+                let tag = format!("{py:04}-{pm:02}-{pd:02} 23:{mi:02} ({year} #{k})");
+                if is_new {
+                    assert_eq!(month, (old_month + 1) % 60, "{tag}: new month");
+                } else {
+                    assert_eq!(month, old_month, "{tag}: old month");
+                }
+                if k == 1 && is_new {
+                    assert_eq!(year_index, (old_year + 1) % 60, "{tag}: new year");
+                } else {
+                    assert_eq!(year_index, old_year, "{tag}: same year");
+                }
+                assert_eq!(
+                    our_pillars(py, pm, pd, 23, mi),
+                    expected_pillars(py, pm, pd, 23, mi),
+                    "{tag}"
+                );
+            }
+        }
+    }
+    // tyme4rs 1.5 puts 102 of the 2,412 节 of 1900–2100 (8 of them 立春)
+    // between 00:00 and 01:00.
+    assert_eq!(windows, 102);
 }
 
 #[test]

@@ -203,3 +203,93 @@ fn top_level_keys() {
         }
     }
 }
+
+/// Late 子 hour: the month pillar is the one in force at the next day's 00:mm
+/// (same minutes past midnight), as in the original system — not at 00:00.
+/// The 节 instants below come from `tyme4rs` (`SolarTerm`), to the second.
+#[test]
+fn late_zi_month_is_taken_at_next_day_same_minute() {
+    // 小寒 1982: 1982-01-06 00:02:35. 23:06 is looked up at 01-06 00:06, after
+    // 小寒, so the month is already 辛丑; day and hour are 01-06's (己丑, 甲子).
+    let c = chart_of("1982-01-05", "23:06", "male");
+    assert_eq!(pillar_names(&c), ["辛酉", "辛丑", "己丑", "甲子"]);
+    assert!(c.basic_info.late_zi_adjusted);
+    // 23:00 (looked up at 00:00) and 23:02 (00:02:00) are still before 小寒.
+    assert_eq!(
+        pillar_names(&chart_of("1982-01-05", "23:00", "male")),
+        ["辛酉", "庚子", "己丑", "甲子"]
+    );
+    assert_eq!(
+        pillar_names(&chart_of("1982-01-05", "23:02", "male"))[1],
+        "庚子"
+    );
+    // 23:03 → 00:03:00, the first whole minute after 小寒.
+    assert_eq!(
+        pillar_names(&chart_of("1982-01-05", "23:03", "male"))[1],
+        "辛丑"
+    );
+    // Same day before the late 子 hour: previous day, previous month.
+    assert_eq!(
+        pillar_names(&chart_of("1982-01-05", "22:59", "male")),
+        ["辛酉", "庚子", "戊子", "癸亥"]
+    );
+}
+
+#[test]
+fn late_zi_month_counterparts() {
+    // 小暑 2016: 2016-07-07 00:03:21. 23:00 and 23:03 → 甲午 (00:03:00 is
+    // before the 节); 23:04 → 乙未.
+    for (time, month) in [("23:00", "甲午"), ("23:03", "甲午"), ("23:04", "乙未")] {
+        let c = chart_of("2016-07-06", time, "female");
+        assert_eq!(pillar_names(&c), ["丙申", month, "庚寅", "丙子"], "{time}");
+    }
+    // 惊蛰 2014: 2014-03-06 00:02:16. 23:02 → 丙寅, 23:03 and 23:59 → 丁卯.
+    for (time, month) in [
+        ("23:00", "丙寅"),
+        ("23:02", "丙寅"),
+        ("23:03", "丁卯"),
+        ("23:59", "丁卯"),
+    ] {
+        let c = chart_of("2014-03-05", time, "male");
+        assert_eq!(pillar_names(&c), ["甲午", month, "丙子", "戊子"], "{time}");
+    }
+    // The next day itself still changes month at the real 节 instant.
+    assert_eq!(
+        pillar_names(&chart_of("2014-03-06", "00:02", "male"))[1],
+        "丙寅"
+    );
+    assert_eq!(
+        pillar_names(&chart_of("2014-03-06", "00:03", "male"))[1],
+        "丁卯"
+    );
+}
+
+/// The year pillar is looked up at the same instant as the month, so a 立春
+/// between next-day 00:00 and 00:mm switches both together.
+#[test]
+fn late_zi_year_follows_the_month_at_li_chun() {
+    // 立春 1980: 1980-02-05 00:09:28.
+    for (time, year, month) in [
+        ("23:00", "己未", "丁丑"),
+        ("23:09", "己未", "丁丑"),
+        ("23:10", "庚申", "戊寅"),
+        ("23:30", "庚申", "戊寅"),
+    ] {
+        let c = chart_of("1980-02-04", time, "male");
+        assert_eq!(pillar_names(&c), [year, month, "戊申", "壬子"], "{time}");
+        assert_eq!(
+            c.basic_info.zodiac,
+            if year == "庚申" { "猴" } else { "羊" },
+            "{time}"
+        );
+    }
+    // 立春 2013: 2013-02-04 00:13:25.
+    for (time, year, month) in [
+        ("23:13", "壬辰", "癸丑"),
+        ("23:14", "癸巳", "甲寅"),
+        ("23:45", "癸巳", "甲寅"),
+    ] {
+        let c = chart_of("2013-02-03", time, "female");
+        assert_eq!(pillar_names(&c), [year, month, "辛丑", "戊子"], "{time}");
+    }
+}
