@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use hifate_proto::bazi_core::bazi_core_service_client::BaziCoreServiceClient;
-use hifate_proto::bazi_core::BaziCoreRequest;
+use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
+use bazi_core_api::BaziCoreRequest;
 use hyper_util::rt::TokioIo;
 use tonic::transport::{Channel, Endpoint};
 

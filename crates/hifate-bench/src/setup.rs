@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use hifate::events::{Event, EventKind};
 use hifate::Supervisor;
+use hifate_fixture::template::{self, EchoService};
 use time::OffsetDateTime;
 
 /// Where the benchmarks run: the real workspace and the directories the
@@ -177,7 +178,7 @@ impl Running {
             plan.profile,
             plan.watch
         );
-        let supervisor = tokio::time::timeout(Duration::from_secs(1800), Supervisor::start(config))
+        let supervisor = tokio::time::timeout(Duration::from_secs(1800), hifate::start(config))
             .await
             .context("the supervisor did not start within 30 minutes")??;
         let running = Running {
@@ -353,105 +354,16 @@ fn list_sources(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes the echo fixture workspace (one tiny gRPC echo service on the
-/// workspace's SDK and protos) into `env.fixture_dir()`, leaving files
-/// that are already up to date untouched.
+/// Writes the echo fixture workspace (one echo service, the template of
+/// `hifate_fixture::template`, on the workspace's SDK and fixture proto) into
+/// `env.fixture_dir()`, leaving files that are already up to date untouched.
 pub fn write_echo_fixture(env: &Env) -> anyhow::Result<PathBuf> {
     let root = env.fixture_dir();
-    let repo = env.workspace.display().to_string();
-    let manifest = format!(
-        r#"[workspace]
-resolver = "2"
-members = ["echo"]
-
-[workspace.dependencies]
-hifate-sdk = {{ path = "{repo}/crates/hifate-sdk" }}
-hifate-proto = {{ path = "{repo}/crates/hifate-proto" }}
-tokio = {{ version = "1", features = ["full"] }}
-tonic = "0.14"
-
-[profile.dev]
-debug = "line-tables-only"
-
-[profile.dev.package."*"]
-debug = false
-
-[profile.release]
-debug = "line-tables-only"
-"#
-    );
-    write_if_changed(&root.join("Cargo.toml"), &manifest)?;
-    if !root.join("Cargo.lock").exists() {
-        std::fs::copy(env.workspace.join("Cargo.lock"), root.join("Cargo.lock"))
-            .context("cannot copy Cargo.lock into the fixture")?;
-    }
-    write_if_changed(
-        &root.join("echo/Cargo.toml"),
-        "[package]\nname = \"echo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nhifate-sdk.workspace = true\nhifate-proto.workspace = true\ntokio.workspace = true\ntonic.workspace = true\n",
-    )?;
-    write_if_changed(&root.join("echo/src/main.rs"), ECHO_MAIN)?;
+    let echo = EchoService {
+        name: ECHO.name,
+        uses_shared: false,
+    };
+    template::write(&root, &env.workspace, &[echo])
+        .context("cannot write the echo fixture workspace")?;
     Ok(root)
 }
-
-fn write_if_changed(path: &Path, text: &str) -> anyhow::Result<()> {
-    if std::fs::read_to_string(path).ok().as_deref() == Some(text) {
-        return Ok(());
-    }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
-}
-
-const ECHO_MAIN: &str = r#"//! A tiny echo service for the swap benchmark.
-
-use hifate_proto::fixture::echo_server::{Echo, EchoServer};
-use hifate_proto::fixture::*;
-use tonic::{Request, Response, Status, Streaming};
-
-struct Svc {
-    identity: hifate_sdk::Identity,
-}
-
-#[tonic::async_trait]
-impl Echo for Svc {
-    async fn say(&self, request: Request<SayRequest>) -> Result<Response<SayReply>, Status> {
-        let request = request.into_inner();
-        if request.delay_ms > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(request.delay_ms.into())).await;
-        }
-        Ok(Response::new(SayReply {
-            message: format!("hello: {}", request.message),
-            service: self.identity.service.clone(),
-            version: self.identity.version,
-            pid: std::process::id(),
-        }))
-    }
-
-    async fn fail(&self, request: Request<FailRequest>) -> Result<Response<SayReply>, Status> {
-        let request = request.into_inner();
-        Err(Status::new(tonic::Code::from(request.code), request.message))
-    }
-
-    type CountStream = tonic::codegen::BoxStream<SayReply>;
-
-    async fn count(&self, _: Request<CountRequest>) -> Result<Response<Self::CountStream>, Status> {
-        Err(Status::unimplemented("count"))
-    }
-
-    async fn sum(&self, _: Request<Streaming<SumRequest>>) -> Result<Response<SumReply>, Status> {
-        Err(Status::unimplemented("sum"))
-    }
-}
-
-#[tokio::main]
-async fn main() {
-    hifate_sdk::init_tracing();
-    let service = hifate_sdk::Service::new("echo", 0);
-    let svc = Svc { identity: service.identity() };
-    if let Err(error) = service.serve(tonic::service::Routes::new(EchoServer::new(svc))).await {
-        eprintln!("{error}");
-        std::process::exit(1);
-    }
-}
-"#;

@@ -10,8 +10,13 @@
 //!   gRPC server reflection;
 //! * serves HTTP applications the same way ([`Service::serve_http`]), with a
 //!   `GET /health` ready check;
-//! * on SIGTERM or Ctrl-C reports `NOT_SERVING`, stops accepting connections,
-//!   lets in-flight calls finish, and returns.
+//! * on SIGTERM or Ctrl-C ([`shutdown_signal`]) reports `NOT_SERVING`, stops
+//!   accepting connections, lets in-flight calls finish, and returns.
+//!
+//! It also gives a service what it needs to call other services
+//! ([`peer`], [`Peer`]: a channel through the supervisor's front port) and to
+//! answer bad input without echoing it at length ([`invalid_argument`]).
+//! With the `testing` feature, [`testing`] runs a service binary in a test.
 //!
 //! The contract is plain environment variables, so a service in any language
 //! can follow it; see `ARCHITECTURE.md` at the repository root.
@@ -19,11 +24,21 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use axum::serve::ListenerExt as _;
 use tokio::net::UnixListener;
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
+use tokio_stream::{Stream, StreamExt as _};
 use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
+
+mod peer;
+mod status;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use peer::{peer, Peer, PeerError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
+pub use status::{cap_status_message, invalid_argument, status, MAX_STATUS_MESSAGE_BYTES};
 
 // The child contract: the supervisor (crate `hifate`) sets these, the SDK
 // reads them. Both sides use the constants below.
@@ -37,6 +52,33 @@ pub const ENV_VERSION: &str = "HIFATE_VERSION";
 /// TCP address to listen on when run without a supervisor (default
 /// `127.0.0.1:<default port>`).
 pub const ENV_ADDR: &str = "HIFATE_ADDR";
+/// The service's data directory: it outlives versions, and during a swap the
+/// old and the new version use it at once (see [`data_dir`]).
+pub const ENV_DATA_DIR: &str = "HIFATE_DATA_DIR";
+
+/// Where the service keeps its data: [`ENV_DATA_DIR`] (set by the
+/// supervisor to `<state_dir>/data/<service>/`), or `data/<service>` under the
+/// working directory when run by hand. Created if missing.
+///
+/// Two versions of the service run against it at once during a swap: open
+/// databases so that two processes can (SQLite: WAL and a busy timeout), and
+/// keep schema changes backward-compatible with the version still serving.
+pub fn data_dir(service: &str) -> std::io::Result<PathBuf> {
+    let dir = match std::env::var_os(ENV_DATA_DIR) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from("data").join(service),
+    };
+    std::fs::create_dir_all(&dir).map_err(|error| {
+        std::io::Error::new(
+            error.kind(),
+            format!(
+                "cannot create the data directory {}: {error}",
+                dir.display()
+            ),
+        )
+    })?;
+    Ok(dir)
+}
 
 /// Why a service could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -148,7 +190,7 @@ impl Service {
             Listener::Tcp(listener, addr) => {
                 tracing::info!(service = %identity.service, %addr, "serving on TCP (no supervisor)");
                 router
-                    .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+                    .serve_with_incoming_shutdown(nodelay_incoming(listener), shutdown)
                     .await?;
             }
         }
@@ -194,7 +236,7 @@ impl Service {
             }
             Listener::Tcp(listener, addr) => {
                 tracing::info!(service = %identity.service, %addr, "serving HTTP on TCP (no supervisor)");
-                axum::serve(listener, app)
+                axum::serve(listener.tap_io(set_nodelay), app)
                     .with_graceful_shutdown(shutdown)
                     .await
                     .map_err(ServeError::Http)?;
@@ -229,6 +271,28 @@ enum Listener {
     Tcp(tokio::net::TcpListener, SocketAddr),
 }
 
+/// The connections accepted on `listener`, each with `TCP_NODELAY` set: a
+/// gRPC or HTTP/2 exchange is many small writes, and Nagle's algorithm holding
+/// them back costs a service run by hand a large part of its throughput.
+fn nodelay_incoming(
+    listener: tokio::net::TcpListener,
+) -> impl Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    TcpListenerStream::new(listener).map(|accepted| {
+        accepted.map(|mut stream| {
+            set_nodelay(&mut stream);
+            stream
+        })
+    })
+}
+
+/// Sets `TCP_NODELAY` on an accepted connection (a failure is only logged:
+/// the connection still works, just slower).
+fn set_nodelay(stream: &mut tokio::net::TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "cannot set TCP_NODELAY on an accepted connection");
+    }
+}
+
 /// The front address of another supervised service, for calling it: the
 /// supervisor passes every service's address as `HIFATE_SERVICE_ADDR_<NAME>`
 /// (name upper-cased); without a supervisor, `default` is used.
@@ -258,7 +322,14 @@ pub fn init_tracing() {
         .try_init();
 }
 
-async fn shutdown_signal() {
+/// Waits for the process to be asked to stop: SIGTERM (what the supervisor
+/// sends, and `kill`'s default) or SIGINT (Ctrl-C). Both [`Service::serve`]
+/// and [`Service::serve_http`] stop on it; a program with its own server
+/// loop (the supervisor itself) waits on it the same way.
+///
+/// If the SIGTERM handler cannot be installed, a warning is logged and only
+/// Ctrl-C ends the wait. Must be called within a Tokio runtime.
+pub async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {
@@ -271,5 +342,35 @@ async fn shutdown_signal() {
             tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the service");
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_tcp_connections_have_nodelay() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut incoming = Box::pin(nodelay_incoming(listener));
+        let _client = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let accepted = incoming
+            .next()
+            .await
+            .expect("a connection")
+            .expect("accepted");
+        assert!(accepted.nodelay().expect("read TCP_NODELAY"));
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut listener = listener.tap_io(set_nodelay);
+        let _client = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let (accepted, _) = axum::serve::Listener::accept(&mut listener).await;
+        assert!(accepted.nodelay().expect("read TCP_NODELAY"));
     }
 }

@@ -30,15 +30,11 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Which protocol a service speaks, which decides its ready check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ServiceKind {
-    /// gRPC over HTTP/2; ready when `grpc.health.v1.Health/Check` says `SERVING`.
-    Grpc,
-    /// HTTP/1.1 or HTTP/2 clients; ready when `GET /health` answers 200.
-    Http,
-}
+pub use crate::data::ServiceKind;
+
+/// Environment variable that sets the admin token (wins over the config).
+/// The supervisor's own secret: never passed on to a service's processes.
+pub const ADMIN_TOKEN_VAR: &str = "HIFATE_ADMIN_TOKEN";
 
 /// How file changes are noticed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -72,6 +68,11 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// Address the public ports bind to.
     pub bind: String,
+    /// Host names (besides loopback ones: `localhost`, `127.0.0.1`, `[::1]`)
+    /// under which the admin API may be reached. A request naming any other
+    /// host is refused, so a web page that rebinds its DNS name to this
+    /// machine cannot read or drive the API.
+    pub admin_hosts: Vec<String>,
     /// Where versions, artifacts and events are kept.
     pub state_dir: PathBuf,
     /// The cargo workspace holding the services (default: the config's directory).
@@ -92,6 +93,18 @@ pub struct Settings {
     pub stop_grace_ms: u64,
     /// How many artifacts are kept per service for rollback.
     pub versions_kept: usize,
+    /// How often the serving version's health is checked (0: never). A
+    /// version that stops answering (frozen, deadlocked) is replaced.
+    pub health_interval_ms: u64,
+    /// How long one health check may take.
+    pub health_timeout_ms: u64,
+    /// Missed health checks in a row after which the version is replaced.
+    pub health_misses: u32,
+    /// Client connections each public port holds at most; past it, new ones
+    /// are closed (on the main port they still reach the admin API).
+    pub max_connections: usize,
+    /// A client connection that sends no request for this long is closed.
+    pub idle_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -100,6 +113,7 @@ impl Default for Settings {
             admin_port: 8001,
             admin_token: None,
             bind: "127.0.0.1".into(),
+            admin_hosts: Vec::new(),
             state_dir: PathBuf::from(".hifate"),
             workspace: PathBuf::from("."),
             target_dir: None,
@@ -111,6 +125,11 @@ impl Default for Settings {
             drain_timeout_ms: 30_000,
             stop_grace_ms: 5_000,
             versions_kept: 10,
+            health_interval_ms: 5_000,
+            health_timeout_ms: 2_000,
+            health_misses: 3,
+            max_connections: 1_024,
+            idle_timeout_ms: 300_000,
         }
     }
 }
@@ -121,15 +140,6 @@ impl Settings {
     }
     pub fn poll_interval(&self) -> Duration {
         Duration::from_secs(self.check_interval.max(1))
-    }
-    pub fn ready_timeout(&self) -> Duration {
-        Duration::from_millis(self.ready_timeout_ms)
-    }
-    pub fn drain_timeout(&self) -> Duration {
-        Duration::from_millis(self.drain_timeout_ms)
-    }
-    pub fn stop_grace(&self) -> Duration {
-        Duration::from_millis(self.stop_grace_ms)
     }
 }
 
@@ -157,6 +167,16 @@ pub struct ServiceConfig {
     /// Extra environment for the service's processes.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Overrides `[supervisor] ready_timeout_ms` for this service (one that
+    /// loads a model needs longer than an echo).
+    #[serde(default)]
+    pub ready_timeout_ms: Option<u64>,
+    /// Overrides `[supervisor] drain_timeout_ms` for this service.
+    #[serde(default)]
+    pub drain_timeout_ms: Option<u64>,
+    /// Overrides `[supervisor] stop_grace_ms` for this service.
+    #[serde(default)]
+    pub stop_grace_ms: Option<u64>,
 }
 
 fn default_kind() -> ServiceKind {
@@ -169,6 +189,18 @@ impl ServiceConfig {
     }
     pub fn bin(&self) -> &str {
         self.bin.as_deref().unwrap_or_else(|| self.package())
+    }
+    /// How long a new version of this service may take to become ready.
+    pub fn ready_timeout(&self, settings: &Settings) -> Duration {
+        Duration::from_millis(self.ready_timeout_ms.unwrap_or(settings.ready_timeout_ms))
+    }
+    /// How long an old version of this service may take to finish its requests.
+    pub fn drain_timeout(&self, settings: &Settings) -> Duration {
+        Duration::from_millis(self.drain_timeout_ms.unwrap_or(settings.drain_timeout_ms))
+    }
+    /// Time between SIGTERM and SIGKILL for this service's processes.
+    pub fn stop_grace(&self, settings: &Settings) -> Duration {
+        Duration::from_millis(self.stop_grace_ms.unwrap_or(settings.stop_grace_ms))
     }
 }
 
@@ -280,9 +312,25 @@ impl Config {
                 )));
             }
         }
-        if self.settings.versions_kept == 0 {
+        let settings = &self.settings;
+        if settings.versions_kept == 0 {
             return Err(ConfigError::Invalid(
                 "versions_kept must be at least 1".into(),
+            ));
+        }
+        if settings.health_interval_ms > 0 && settings.health_misses == 0 {
+            return Err(ConfigError::Invalid(
+                "health_misses must be at least 1 (or set health_interval_ms = 0 to turn health checks off)".into(),
+            ));
+        }
+        if settings.health_interval_ms > 0 && settings.health_timeout_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "health_timeout_ms must be above 0".into(),
+            ));
+        }
+        if settings.max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "max_connections must be at least 1".into(),
             ));
         }
         Ok(())

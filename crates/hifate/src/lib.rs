@@ -6,33 +6,24 @@
 //! checked for readiness, and only then switched in, while the old version
 //! drains. See `ARCHITECTURE.md` at the repository root for the whole picture.
 //!
-//! Modules, from the outside in:
-//! - [`admin`]: the HTTP admin API on the main port; [`client`]: its client.
-//! - [`config`]: the `hifate.toml` file.
-//! - [`supervisor`]: startup, reload planning and batching, shutdown.
-//! - [`service`]: one service's swap protocol, rollback and crash restarts.
-//! - [`proxy`]: the front proxy and the per-request route.
-//! - [`backend`]: the connection to one version and its ready check.
-//! - [`child`]: one version's process.
-//! - [`builder`]: `cargo build` and its diagnostics.
-//! - [`store`]: numbered artifacts and version history.
-//! - [`sources`], [`watch`]: which files belong to a service, and their changes.
-//! - [`events`]: the event log; [`metrics`]: counters and their Prometheus text.
+//! Modules, by plane:
+//! - [`data`]: the data plane — public ports, routes, connections to
+//!   versions, forwarding, request counters. Imports nothing of the rest.
+//! - [`control`]: the control plane — the supervisor, each service's swap
+//!   protocol, processes, builds, the version store, watching, events.
+//! - [`admin`]: the admin API's handlers; [`api`]: its typed contract;
+//!   [`client`]: the client the CLI uses.
+//! - [`config`]: the `hifate.toml` file; [`system`]: the three wired together.
 
 pub mod admin;
-pub mod backend;
-pub mod builder;
-pub mod child;
+pub mod api;
 pub mod client;
 pub mod config;
-pub mod events;
-pub mod metrics;
-pub mod proxy;
-pub mod service;
-pub mod sources;
-pub mod store;
-pub mod supervisor;
-pub mod watch;
+pub mod control;
+pub mod data;
+pub mod system;
 
 pub use config::Config;
-pub use supervisor::{ReloadOutcome, Supervisor};
+pub use control::supervisor::{ReloadOutcome, Supervisor};
+pub use control::{events, store};
+pub use system::start;

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use hifate::client::AdminClient;
-use hifate::{Config, Supervisor};
-use serde_json::Value;
+use hifate::api;
+use hifate::client::{AdminClient, Answer, ReloadTarget};
+use hifate::Config;
 
 #[derive(Parser)]
 #[command(
@@ -168,10 +168,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             follow,
             lines,
             remote,
-        } => {
-            remote.client().logs(&name, lines, follow).await?;
-            Ok(std::process::ExitCode::SUCCESS)
-        }
+        } => logs(&remote.client(), &name, lines, follow).await,
     }
 }
 
@@ -191,15 +188,21 @@ fn one_line(error: &anyhow::Error) -> String {
     out
 }
 
-fn text(value: &Value) -> String {
-    match value {
-        Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// A table cell for an optional value.
+fn cell<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
 }
 
-/// Prints rows as left-aligned columns.
+/// The first line of `text`, at most `width` characters.
+fn first_line(text: &str, width: usize) -> String {
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(width)
+        .collect()
+}
+
 fn print_table(header: &[&str], rows: &[Vec<String>]) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
@@ -222,30 +225,25 @@ fn print_table(header: &[&str], rows: &[Vec<String>]) {
 }
 
 async fn status(client: &AdminClient) -> anyhow::Result<std::process::ExitCode> {
-    let status = client.get("/status").await?;
-    let rows: Vec<Vec<String>> = status["services"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    let status = client.status().await?;
+    let rows: Vec<Vec<String>> = status
+        .services
         .iter()
-        .map(|s| {
-            let error = s["last_error"]
-                .as_str()
-                .and_then(|e| e.lines().next())
-                .unwrap_or("-")
-                .chars()
-                .take(60)
-                .collect();
+        .map(|view| {
+            let s = &view.status;
             vec![
-                text(&s["service_name"]),
-                text(&s["port"]),
-                text(&s["state"]),
-                text(&s["current_version"]),
-                text(&s["pid"]),
-                text(&s["in_flight"]),
-                text(&s["watched_files"]),
-                text(&s["last_reload_ms"]),
-                error,
+                s.service_name.clone(),
+                s.port.to_string(),
+                serde_plain(&view.state),
+                cell(s.current_version),
+                cell(s.pid),
+                s.in_flight.to_string(),
+                s.watched_files.to_string(),
+                cell(s.last_reload_ms),
+                s.last_error
+                    .as_deref()
+                    .map(|e| first_line(e, 60))
+                    .unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
@@ -265,11 +263,20 @@ async fn status(client: &AdminClient) -> anyhow::Result<std::process::ExitCode> 
     );
     println!(
         "\n{} — watcher: {}, uptime {} s",
-        text(&status["status"]),
-        text(&status["watcher"]["mode"]),
-        text(&status["uptime_seconds"])
+        serde_plain(&status.status),
+        status.watcher.mode,
+        status.uptime_seconds
     );
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The JSON name of a unit enum (`serving`, `healthy`, ...).
+fn serde_plain<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => "-".into(),
+    }
 }
 
 async fn reload(
@@ -277,31 +284,30 @@ async fn reload(
     names: Vec<String>,
     all: bool,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let paths: Vec<String> = if all {
-        vec!["/reload-all".into()]
+    let targets: Vec<ReloadTarget> = if all {
+        vec![ReloadTarget::All]
     } else if names.is_empty() {
-        vec!["/reload/microservice".into()]
+        vec![ReloadTarget::Microservices]
     } else {
-        names
-            .iter()
-            .map(|n| format!("/reload/microservice/{n}"))
-            .collect()
+        names.into_iter().map(ReloadTarget::One).collect()
     };
     let mut ok = true;
-    for path in paths {
-        let (code, body) = client.post(&path, None).await?;
-        match body["results"].as_object() {
-            Some(results) => {
-                for (name, result) in results {
-                    println!("{name}: {}", text(&result["message"]));
-                    if let Some(diagnostics) = result["diagnostics"].as_str() {
+    for target in &targets {
+        match client.reload(target).await? {
+            Answer::Done(answer) => {
+                for (name, result) in &answer.results {
+                    println!("{name}: {}", result.message);
+                    if let hifate::ReloadOutcome::BuildFailed { diagnostics } = &result.outcome {
                         println!("{diagnostics}");
                     }
                 }
+                ok &= answer.success;
             }
-            None => println!("{}", text(&body["message"])),
+            Answer::Refused { failure, .. } => {
+                println!("{}", failure.message);
+                ok = false;
+            }
         }
-        ok &= (200..300).contains(&code) && body["success"] == Value::Bool(true);
     }
     Ok(exit(ok))
 }
@@ -311,44 +317,52 @@ async fn rollback(
     name: &str,
     to: Option<u64>,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let body = to.map(|v| serde_json::json!({ "version": v }));
-    let (code, body) = client.post(&format!("/rollback/{name}"), body).await?;
-    println!("{}", text(&body["message"]));
-    Ok(exit((200..300).contains(&code)))
+    match client.rollback(name, to).await? {
+        Answer::Done(answer) => {
+            println!("{}", answer.message);
+            Ok(exit(answer.success))
+        }
+        Answer::Refused { failure, .. } => {
+            println!("{}", failure.message);
+            Ok(exit(false))
+        }
+    }
 }
 
 async fn versions(client: &AdminClient, name: &str) -> anyhow::Result<std::process::ExitCode> {
-    let body = client.get(&format!("/versions/{name}")).await?;
-    let current = body["current_version"].as_u64();
-    let rows: Vec<Vec<String>> = body["versions"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    let answer = client.versions(name).await?;
+    let rows: Vec<Vec<String>> = answer
+        .versions
         .iter()
         .rev()
         .map(|v| {
-            let marker = if v["version"].as_u64() == current {
+            let marker = if Some(v.version) == answer.current_version {
                 "*"
             } else {
                 ""
             };
-            let origin = match v["origin"]["kind"].as_str() {
-                Some("rollback") => format!("rollback of {}", text(&v["origin"]["artifact_of"])),
-                other => other.unwrap_or("-").to_owned(),
+            let origin = match v.origin {
+                hifate::store::Origin::Rollback { artifact_of } => {
+                    format!("rollback of {artifact_of}")
+                }
+                hifate::store::Origin::Build => "build".to_owned(),
             };
+            let built_at = v
+                .built_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_else(|_| "-".into());
             vec![
-                format!("{}{marker}", text(&v["version"])),
+                format!("{}{marker}", v.version),
                 origin,
-                text(&v["outcome"]),
-                text(&v["source_hash"]),
-                text(&v["built_at"]),
-                text(&v["build_ms"]),
-                if v["artifact"].is_null() { "no" } else { "yes" }.to_owned(),
-                v["end_reason"]
-                    .as_str()
-                    .and_then(|r| r.lines().next())
-                    .unwrap_or("-")
-                    .to_owned(),
+                serde_plain(&v.outcome),
+                v.source_hash.clone(),
+                built_at,
+                v.build_ms.to_string(),
+                if v.artifact.is_some() { "yes" } else { "no" }.to_owned(),
+                v.end_reason
+                    .as_deref()
+                    .map(|r| first_line(r, 200))
+                    .unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
@@ -366,6 +380,30 @@ async fn versions(client: &AdminClient, name: &str) -> anyhow::Result<std::proce
         &rows,
     );
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Prints a service's recent output, and with `follow` keeps printing.
+async fn logs(
+    client: &AdminClient,
+    name: &str,
+    lines: usize,
+    follow: bool,
+) -> anyhow::Result<std::process::ExitCode> {
+    let mut page: api::Logs = client.logs(name, None, lines).await?;
+    loop {
+        for line in &page.lines {
+            println!("{line}");
+        }
+        if !follow {
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let after = page.next_after;
+        page = client.logs(name, after, 2000).await?;
+        if page.next_after.is_none() {
+            page.next_after = after;
+        }
+    }
 }
 
 fn exit(ok: bool) -> std::process::ExitCode {
@@ -402,7 +440,7 @@ async fn up(
             .with_context(|| format!("--port {spec:?}: {port:?} is not a port number"))?;
         config.override_port(name, port)?;
     }
-    let supervisor = Supervisor::start(config).await?;
+    let supervisor = hifate::start(config).await?;
     for status in supervisor.status() {
         if let Some(addr) = supervisor.address(&status.service_name) {
             tracing::info!(
@@ -416,24 +454,9 @@ async fn up(
         }
     }
     tracing::info!("hifate is up; Ctrl-C stops every service");
-    wait_for_stop().await;
+    hifate_sdk::shutdown_signal().await;
     tracing::info!("stopping: draining and stopping every service");
     supervisor.shutdown().await;
     tracing::info!("all services stopped");
     Ok(())
-}
-
-async fn wait_for_stop() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }

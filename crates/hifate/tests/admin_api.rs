@@ -11,12 +11,18 @@ use hifate::Supervisor;
 use serde_json::{json, Value};
 use support::*;
 
+/// Files of a package directory that go into its binary, as the supervisor
+/// counts them: no hidden files or build output, no top-level `tests/`,
+/// `benches/` or `examples/`.
 fn count_files(dir: &Path) -> usize {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_entry(|e| {
             let name = e.file_name().to_string_lossy();
-            e.depth() == 0 || !(name.starts_with('.') || name == "target")
+            let not_in_binary = e.depth() == 1
+                && e.file_type().is_dir()
+                && matches!(&*name, "tests" | "benches" | "examples");
+            e.depth() == 0 || !(name.starts_with('.') || name == "target" || not_in_binary)
         })
         .flatten()
         .filter(|e| e.file_type().is_file())
@@ -98,13 +104,7 @@ async fn admin_api_reports_live_values_and_changes_only_what_it_says() {
             uses_shared: false,
         },
     ]);
-    let supervisor = tokio::time::timeout(
-        FIRST_BUILD,
-        Supervisor::start(fixture.config("watch = \"off\"")),
-    )
-    .await
-    .expect("first build in time")
-    .expect("supervisor starts");
+    let supervisor = start(&fixture, "watch = \"off\"").await;
     let admin = Admin::new(&supervisor);
 
     // Status: the guide's shape, live values.
@@ -121,10 +121,12 @@ async fn admin_api_reports_live_values_and_changes_only_what_it_says() {
     assert_eq!(one["state"], json!("serving"));
     assert!(one["pid"].as_u64().is_some());
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    // Its package, its path dependencies, and the workspace manifest.
+    // Its package, its path dependencies (the fixture proto's build
+    // dependency too), and the workspace manifest.
     let on_disk = count_files(&fixture.root.join("one"))
         + count_files(&repo.join("crates/hifate-sdk"))
-        + count_files(&repo.join("crates/hifate-proto"))
+        + count_files(&repo.join("crates/hifate-fixture"))
+        + count_files(&repo.join("crates/hifate-build"))
         + 1;
     assert_eq!(one["watched_files"], json!(on_disk));
 

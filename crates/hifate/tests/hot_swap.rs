@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hifate::events::EventKind;
-use hifate::{ReloadOutcome, Supervisor};
-use hifate_proto::fixture::{CountRequest, FailRequest, SumRequest};
+use hifate::ReloadOutcome;
+use hifate_fixture::{CountRequest, FailRequest, SumRequest};
 use support::*;
 
 /// Edit → new code served; a slow call spanning the swap finishes on the old
@@ -22,7 +22,7 @@ async fn edit_swap_rollback_crash_and_restart() {
         uses_shared: false,
     }]);
     let port = fixture.port("echo");
-    let supervisor = tokio::time::timeout(FIRST_BUILD, Supervisor::start(fixture.config("")))
+    let supervisor = tokio::time::timeout(FIRST_BUILD, hifate::start(fixture.config("")))
         .await
         .expect("first build in time")
         .expect("supervisor starts");
@@ -152,7 +152,7 @@ async fn edit_swap_rollback_crash_and_restart() {
     let log_len = std::fs::metadata(fixture.state_dir().join("events.jsonl"))
         .expect("event log")
         .len() as usize;
-    let supervisor = Supervisor::start(fixture.config(""))
+    let supervisor = hifate::start(fixture.config(""))
         .await
         .expect("supervisor restarts");
     let mut client = support::client(port).await;
@@ -179,7 +179,7 @@ async fn ten_swaps_under_load_fail_no_call() {
         uses_shared: false,
     }]);
     let port = fixture.port("loaded");
-    let supervisor = tokio::time::timeout(FIRST_BUILD, Supervisor::start(fixture.config("")))
+    let supervisor = tokio::time::timeout(FIRST_BUILD, hifate::start(fixture.config("")))
         .await
         .expect("first build in time")
         .expect("supervisor starts");
@@ -246,7 +246,7 @@ async fn broken_changes_never_take_the_service_down() {
     let port = fixture.port("fragile");
     let supervisor = tokio::time::timeout(
         FIRST_BUILD,
-        Supervisor::start(fixture.config("ready_timeout_ms = 3000")),
+        hifate::start(fixture.config("ready_timeout_ms = 3000")),
     )
     .await
     .expect("first build in time")
@@ -379,7 +379,7 @@ async fn shared_crate_change_reloads_its_dependents_only() {
             uses_shared: false,
         },
     ]);
-    let supervisor = tokio::time::timeout(FIRST_BUILD, Supervisor::start(fixture.config("")))
+    let supervisor = tokio::time::timeout(FIRST_BUILD, hifate::start(fixture.config("")))
         .await
         .expect("first build in time")
         .expect("supervisor starts");

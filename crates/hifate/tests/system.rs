@@ -1,9 +1,13 @@
 //! The whole system as a user runs it: `hifate up` on a copy of this
 //! repository, the guide's example through the main port, an edit of
-//! bazi_core served by a new version, and a clean Ctrl-C.
+//! bazi_core's logic served by a new bazi_core alone, an edit of its API
+//! (`.proto`) served by new versions of bazi_core and of its caller, the
+//! gateway, and a clean Ctrl-C.
 
 mod support;
 
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,29 +55,136 @@ async fn calculate(port: u16) -> Result<(Value, u64), String> {
     Ok((body, version))
 }
 
+/// Runs `check` every 200 ms until it gives a value, for up to `limit`,
+/// while `hifate up` keeps running; `check` otherwise says what it saw.
+async fn poll<T, F: Future<Output = Result<T, String>>>(
+    what: &str,
+    limit: Duration,
+    up: &mut std::process::Child,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        let last = match check().await {
+            Ok(value) => return value,
+            Err(last) => last,
+        };
+        if let Ok(Some(status)) = up.try_wait() {
+            panic!("hifate up exited early ({status}); last: {last}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {what} within {limit:?}; last: {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn wait_for_chart(
     port: u16,
     version: u64,
     limit: Duration,
     up: &mut std::process::Child,
 ) -> Value {
-    let deadline = Instant::now() + limit;
-    let mut last;
-    loop {
-        match calculate(port).await {
-            Ok((body, v)) if v == version => return body,
-            Ok((_, v)) => last = format!("served by bazi_core version {v}"),
-            Err(e) => last = e,
+    let what = format!("chart from bazi_core version {version}");
+    poll(&what, limit, up, || async move {
+        match calculate(port).await? {
+            (body, v) if v == version => Ok(body),
+            (_, v) => Err(format!("served by bazi_core version {v}")),
         }
-        if let Ok(Some(status)) = up.try_wait() {
-            panic!("hifate up exited early ({status}); last: {last}");
+    })
+    .await
+}
+
+/// `GET /api/v1/hot-reload/<path>` of the admin API on `port`.
+async fn admin(port: u16, path: &str) -> Value {
+    reqwest::get(format!("http://127.0.0.1:{port}/api/v1/hot-reload/{path}"))
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// The serving version of every service, from the admin API's
+/// `GET /status` (the main service, the gateway, is not a microservice).
+async fn versions(port: u16) -> BTreeMap<String, u64> {
+    admin(port, "status").await["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .map(|s| {
+            let name = s["service_name"].as_str().expect("service_name").to_owned();
+            (name, s["current_version"].as_u64().unwrap_or(0))
+        })
+        .collect()
+}
+
+/// `services.<name>.current_version` of `GET /microservices`.
+async fn microservice_version(port: u16, name: &str) -> Option<u64> {
+    admin(port, "microservices").await["services"][name]["current_version"].as_u64()
+}
+
+/// The gateway's pid, from `GET /status`.
+async fn gateway_pid(port: u16) -> Option<u64> {
+    admin(port, "status").await["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["service_name"] == "gateway")
+        .and_then(|s| s["pid"].as_u64())
+}
+
+/// Waits until the serving versions are `expected`.
+async fn wait_for_versions(
+    port: u16,
+    expected: &[(&str, u64)],
+    limit: Duration,
+    up: &mut std::process::Child,
+) {
+    let expected: BTreeMap<String, u64> = expected
+        .iter()
+        .map(|(name, version)| ((*name).to_owned(), *version))
+        .collect();
+    let what = format!("versions {expected:?}");
+    poll(&what, limit, up, || {
+        let expected = &expected;
+        async move {
+            let now = versions(port).await;
+            if now == *expected {
+                Ok(())
+            } else {
+                Err(format!("versions {now:?}"))
+            }
         }
-        assert!(
-            Instant::now() < deadline,
-            "no chart from version {version} within {limit:?}; last: {last}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await
+}
+
+/// The supervisor's events (`events.jsonl` in its state directory) from
+/// line `from` on.
+fn events_since(log: &Path, from: usize) -> Vec<Value> {
+    std::fs::read_to_string(log)
+        .expect("event log")
+        .lines()
+        .skip(from)
+        .map(|line| serde_json::from_str(line).expect("an event is JSON"))
+        .collect()
+}
+
+/// The events of `service` of kind `kind` (`"files_changed"`, …) in `events`.
+fn events_of<'a>(events: &'a [Value], service: &str, kind: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|e| e["service"] == service && e["event"] == kind)
+        .collect()
+}
+
+/// Appends `text` to a file of the copy.
+fn append(path: &Path, text: &str) {
+    let mut source = std::fs::read_to_string(path).expect("read");
+    source.push_str(text);
+    std::fs::write(path, source).expect("edit");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,17 +252,101 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     let core_pid = status["services"]["bazi_core"]["pid"]
         .as_u64()
         .expect("pid") as u32;
+    wait_for_versions(
+        main_port,
+        &[("bazi_core", 1), ("gateway", 1)],
+        RELOAD,
+        &mut up,
+    )
+    .await;
+    let first_gateway = gateway_pid(main_port).await.expect("gateway pid");
+    let event_log = root.join("state/events.jsonl");
 
-    // Edit bazi_core: a new version serves the same, correct chart.
-    let lib = root.join("services/bazi_core/src/lib.rs");
-    let mut source = std::fs::read_to_string(&lib).expect("read");
-    source.push_str("\n// A comment is a change: the code is rebuilt and swapped.\n");
-    std::fs::write(&lib, source).expect("edit");
+    // Edit bazi_core's logic: a new bazi_core serves the same, correct
+    // chart; the gateway, which depends on bazi_core's API only, is not
+    // touched.
+    let seen = events_since(&event_log, 0).len();
+    append(
+        &root.join("services/bazi_core/src/lib.rs"),
+        "\n// A comment is a change: the code is rebuilt and swapped.\n",
+    );
     let after = wait_for_chart(main_port, 2, RELOAD, &mut up).await;
     assert_eq!(
         after["data"], chart["data"],
         "the new version computes the same chart"
     );
+    assert_eq!(microservice_version(main_port, "bazi_core").await, Some(2));
+    assert_eq!(
+        versions(main_port).await,
+        BTreeMap::from([("bazi_core".to_owned(), 2), ("gateway".to_owned(), 1)]),
+        "a logic edit of bazi_core reloads bazi_core only"
+    );
+    let events = events_since(&event_log, seen);
+    assert_eq!(
+        events_of(&events, "bazi_core", "reload_succeeded").len(),
+        1,
+        "{events:?}"
+    );
+    for kind in [
+        "files_changed",
+        "build_started",
+        "version_starting",
+        "reload_succeeded",
+    ] {
+        assert!(
+            events_of(&events, "gateway", kind).is_empty(),
+            "the gateway saw {kind}: {events:?}"
+        );
+    }
+    assert_eq!(
+        gateway_pid(main_port).await,
+        Some(first_gateway),
+        "the same gateway process serves"
+    );
+
+    // Edit bazi_core's API (its .proto): the change belongs to bazi_core and
+    // to its caller, and both are rebuilt and swapped, bazi_core first.
+    let seen = events_since(&event_log, 0).len();
+    let proto = "services/bazi_core/api/proto/bazi/core/bazi_core.proto";
+    append(
+        &root.join(proto),
+        "\n// A comment in the API is a change for every user of the API.\n",
+    );
+    let after_api = wait_for_chart(main_port, 3, RELOAD, &mut up).await;
+    assert_eq!(after_api["data"], chart["data"]);
+    wait_for_versions(
+        main_port,
+        &[("bazi_core", 3), ("gateway", 2)],
+        RELOAD,
+        &mut up,
+    )
+    .await;
+    assert_eq!(microservice_version(main_port, "bazi_core").await, Some(3));
+    let events = events_since(&event_log, seen);
+    for (service, version) in [("bazi_core", 3), ("gateway", 2)] {
+        let saw_proto = events_of(&events, service, "files_changed")
+            .iter()
+            .flat_map(|e| e["paths"].as_array().into_iter().flatten())
+            .any(|p| p.as_str().is_some_and(|p| p.ends_with(proto)));
+        assert!(
+            saw_proto,
+            "{service} did not see the .proto change: {events:?}"
+        );
+        let swapped: Vec<_> = events_of(&events, service, "reload_succeeded")
+            .iter()
+            .map(|e| e["version"].as_u64())
+            .collect();
+        assert_eq!(swapped, [Some(version)], "{service}: {events:?}");
+    }
+    assert_ne!(
+        gateway_pid(main_port).await,
+        Some(first_gateway),
+        "a new gateway process serves"
+    );
+    let reply = calculate(main_port)
+        .await
+        .expect("chart through the new gateway");
+    assert_eq!(reply.1, 3);
     assert!(
         !alive(core_pid) || {
             tokio::time::sleep(Duration::from_secs(3)).await;

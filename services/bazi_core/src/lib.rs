@@ -1,11 +1,14 @@
 //! The `bazi_core` service: Four Pillars (八字) charts over gRPC
-//! (`bazi.core.BaziCoreService`, see `crates/hifate-proto/proto/bazi/core/bazi_core.proto`).
+//! (`bazi.core.BaziCoreService`, see `services/bazi_core/api/proto/bazi/core/bazi_core.proto`;
+//! its generated code is the `bazi_core-api` crate, which callers depend on).
 //!
 //! [`BaziCore`] parses the request with [`bazi::BirthInput::parse`], builds the
 //! chart with [`bazi::chart()`] and maps it onto [`BaziCoreResponse`]. Bad input
 //! is answered with `INVALID_ARGUMENT` and a message that starts with the
 //! offending field's name (`solar_date`, `solar_time` or `gender`), e.g.
-//! `"solar_date: 1990-02-30 does not exist; expected a day from 01 to 28 for 1990-02"`.
+//! `"solar_date: 1990-02-30 does not exist; expected a day from 01 to 28 for 1990-02"`,
+//! capped at [`hifate_sdk::MAX_STATUS_MESSAGE_BYTES`] (a message quoting a long
+//! input ends in `"… (N bytes, truncated)"`).
 //!
 //! # Response layout
 //!
@@ -49,8 +52,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bazi::{BirthInput, Chart};
-use hifate_proto::bazi_core::bazi_core_service_server::BaziCoreService;
-use hifate_proto::bazi_core::{
+use bazi_core_api::bazi_core_service_server::BaziCoreService;
+use bazi_core_api::{
     BaziCoreRequest, BaziCoreResponse, HealthCheckRequest, HealthCheckResponse, Pillar,
     PillarDetail,
 };
@@ -89,7 +92,7 @@ impl BaziCore {
             .and_then(|input| bazi::chart(&input))
             .map_err(|error| {
                 tracing::debug!(field = error.field(), %error, "rejected input");
-                Status::invalid_argument(error.to_string())
+                hifate_sdk::invalid_argument(error.to_string())
             })?;
         to_response(&chart, &self.identity).map_err(|error| {
             tracing::error!(%error, "cannot encode the chart");

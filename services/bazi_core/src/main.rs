@@ -2,7 +2,7 @@
 //! hifate child contract (or alone on 127.0.0.1:9001, see `HIFATE_ADDR`).
 
 use bazi_core::{BaziCore, DEFAULT_PORT, SERVICE_NAME};
-use hifate_proto::bazi_core::bazi_core_service_server::BaziCoreServiceServer;
+use bazi_core_api::bazi_core_service_server::BaziCoreServiceServer;
 use tonic::service::Routes;
 
 #[tokio::main]
@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
         .spawn(bazi::calendar::preload)?;
 
     let service = hifate_sdk::Service::new(SERVICE_NAME, DEFAULT_PORT)
-        .reflect(hifate_proto::FILE_DESCRIPTOR_SET);
+        .reflect(bazi_core_api::FILE_DESCRIPTOR_SET);
     let core = BaziCore::new(service.identity());
     service
         .serve(Routes::new(BaziCoreServiceServer::new(core)))

@@ -1,19 +1,20 @@
 //! `bazi.core.BaziCoreService` over real gRPC: an in-process server on a free
-//! TCP port, and the `bazi_core` binary itself.
-
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+//! TCP port, and the `bazi_core` binary itself (health, reflection, SIGTERM).
 
 use bazi_core::BaziCore;
-use hifate_proto::bazi_core::bazi_core_service_client::BaziCoreServiceClient;
-use hifate_proto::bazi_core::bazi_core_service_server::BaziCoreServiceServer;
-use hifate_proto::bazi_core::{BaziCoreRequest, BaziCoreResponse, HealthCheckRequest};
+use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
+use bazi_core_api::bazi_core_service_server::BaziCoreServiceServer;
+use bazi_core_api::{BaziCoreRequest, BaziCoreResponse, HealthCheckRequest};
+use hifate_sdk::testing::TestService;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Server};
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
 
 /// Starts the service in-process on 127.0.0.1:<free port> and returns a client.
 async fn start() -> BaziCoreServiceClient<Channel> {
@@ -176,54 +177,57 @@ async fn health_check_answers_ok() {
     assert_eq!(response.status, "ok");
 }
 
-/// Kills the child if the test fails before it has exited.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+#[tokio::test]
+async fn long_bad_input_is_not_echoed_at_length() {
+    let mut client = start().await;
+    let date = "9".repeat(17 * 1024);
+    let status = client
+        .calculate_bazi(request(&date, "12:00", "male"))
+        .await
+        .expect_err("not a date");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let message = status.message();
+    assert!(
+        message.len() <= hifate_sdk::MAX_STATUS_MESSAGE_BYTES,
+        "grpc-message of {} bytes",
+        message.len()
+    );
+    assert!(message.starts_with("solar_date: \"999"), "{message}");
+    assert!(message.ends_with("bytes, truncated)"), "{message}");
 }
 
-fn free_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr")
+/// The service names that the server at `channel` lists through reflection.
+async fn reflected_services(channel: Channel) -> Vec<String> {
+    let mut client = ServerReflectionClient::new(channel);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection stream")
+        .into_inner();
+    let answer = answers
+        .message()
+        .await
+        .expect("reflection answer")
+        .expect("one answer");
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+        panic!("not a service list: {answer:?}");
+    };
+    let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    names.sort_unstable();
+    names
 }
 
 #[tokio::test]
-async fn binary_serves_health_and_charts_then_stops_on_sigterm() {
-    let addr = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_bazi_core"))
-        .env("HIFATE_ADDR", addr.to_string())
+async fn binary_serves_health_reflection_and_charts_then_stops_on_sigterm() {
+    let service = TestService::grpc(env!("CARGO_BIN_EXE_bazi_core"))
         .env("HIFATE_VERSION", "5")
-        .env_remove("HIFATE_SOCKET")
-        .env_remove("HIFATE_SERVICE")
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("start the bazi_core binary");
-    let mut running = Running(child);
-
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let channel = loop {
-        match Channel::from_shared(format!("http://{addr}"))
-            .expect("valid uri")
-            .connect()
-            .await
-        {
-            Ok(channel) => break channel,
-            Err(error) => {
-                if let Some(status) = running.0.try_wait().expect("poll child") {
-                    panic!("bazi_core exited early with {status}");
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "bazi_core did not listen on {addr}: {error}"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-    };
+        .start()
+        .await;
+    let channel = service.channel();
 
     let health = HealthClient::new(channel.clone())
         .check(tonic_health::pb::HealthCheckRequest {
@@ -234,7 +238,18 @@ async fn binary_serves_health_and_charts_then_stops_on_sigterm() {
         .into_inner();
     assert_eq!(health.status, ServingStatus::Serving as i32);
 
-    let response = BaziCoreServiceClient::new(channel.clone())
+    // Its own API, health, and reflection itself: nothing of other protos.
+    assert_eq!(
+        reflected_services(channel.clone()).await,
+        [
+            "bazi.core.BaziCoreService",
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+        ]
+    );
+
+    let mut client = BaziCoreServiceClient::new(channel.clone());
+    let response = client
         .calculate_bazi(request("1990-01-15", "12:00", "male"))
         .await
         .expect("chart")
@@ -242,17 +257,13 @@ async fn binary_serves_health_and_charts_then_stops_on_sigterm() {
     assert_eq!(pillars(&response), "己巳 丁丑 庚辰 壬午");
     let metadata = json(&response.metadata_json);
     assert_eq!(metadata["service_version"], 5);
+    let status = client
+        .calculate_bazi(request(&"x".repeat(17 * 1024), "12:00", "male"))
+        .await
+        .expect_err("not a date");
+    assert!(status.message().len() <= hifate_sdk::MAX_STATUS_MESSAGE_BYTES);
+    drop(client);
     drop(channel);
 
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(running.0.id()).expect("pid fits in i32"));
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("send SIGTERM");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = running.0.try_wait().expect("poll child") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "bazi_core ignored SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(status.success(), "bazi_core exited with {status}");
+    service.stop().await;
 }

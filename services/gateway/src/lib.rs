@@ -23,21 +23,20 @@
 //! response without re-encoding, so its key order and content are exactly
 //! those `bazi_core` produced.
 
-use std::time::Duration;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use hifate_proto::bazi_core::bazi_core_service_client::BaziCoreServiceClient;
-use hifate_proto::bazi_core::BaziCoreRequest;
+use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
+use bazi_core_api::BaziCoreRequest;
+use hifate_sdk::{Peer, PeerError};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use tonic::metadata::MetadataMap;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::Code;
 
 /// Name of the service under the supervisor.
@@ -55,30 +54,12 @@ pub const BAZI_CORE_VERSION_HEADER: &str = "x-bazi-core-version";
 /// gRPC response metadata with the answering process's version.
 pub const UPSTREAM_VERSION_METADATA: &str = "x-hifate-version";
 
-/// Time allowed to open a connection to `bazi_core`.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Time allowed for one `bazi_core` call.
-const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The input fields of the chart request, in the order they are checked.
 const FIELDS: [(&str, &str); 3] = [
     ("solar_date", "a date string like \"1990-01-15\""),
     ("solar_time", "a time string like \"12:00\""),
     ("gender", "\"male\" or \"female\""),
 ];
-
-/// Why the gateway could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum GatewayError {
-    /// The `bazi_core` address does not form a valid URI.
-    #[error("bazi_core address {addr:?} is not a valid host:port: {source}")]
-    BadAddr {
-        /// The address as given.
-        addr: String,
-        /// Why it was rejected.
-        source: tonic::transport::Error,
-    },
-}
 
 /// Shared state of the HTTP handlers: the `bazi_core` client.
 #[derive(Debug, Clone)]
@@ -87,20 +68,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A client of `bazi_core` at `addr` (`host:port`). The connection is
-    /// opened on first use and re-opened as needed, so the gateway starts
-    /// and answers (with 503) even while `bazi_core` is down. Must be called
-    /// within a Tokio runtime.
-    pub fn connect_lazy(addr: &str) -> Result<Self, GatewayError> {
-        let endpoint = Endpoint::from_shared(format!("http://{addr}"))
-            .map_err(|source| GatewayError::BadAddr {
-                addr: addr.to_owned(),
-                source,
-            })?
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(CALL_TIMEOUT);
+    /// A client of `bazi_core` through `peer` (see [`hifate_sdk::Peer`]: the
+    /// address the supervisor passes, connect and call timeouts). The
+    /// connection is opened on first use and re-opened as needed, so the
+    /// gateway starts and answers (with 503) even while `bazi_core` is down.
+    /// Must be called within a Tokio runtime.
+    pub fn connect_lazy(peer: &Peer) -> Result<Self, PeerError> {
         Ok(AppState::new(BaziCoreServiceClient::new(
-            endpoint.connect_lazy(),
+            peer.connect_lazy()?,
         )))
     }
 
@@ -108,6 +83,13 @@ impl AppState {
     pub fn new(bazi_core: BaziCoreServiceClient<Channel>) -> Self {
         AppState { bazi_core }
     }
+}
+
+/// How the gateway reaches `bazi_core`: through the supervisor's front port
+/// (`HIFATE_SERVICE_ADDR_BAZI_CORE`), else [`DEFAULT_BAZI_CORE_ADDR`], with
+/// the SDK's default connect and call timeouts.
+pub fn bazi_core_peer() -> Peer {
+    Peer::new(BAZI_CORE).or_addr(DEFAULT_BAZI_CORE_ADDR)
 }
 
 /// The gateway's routes (the SDK adds `GET /health` when serving).

@@ -4,14 +4,14 @@
 //! 127.0.0.1:9001).
 
 use anyhow::Context as _;
-use gateway::{AppState, BAZI_CORE, DEFAULT_BAZI_CORE_ADDR, DEFAULT_PORT, SERVICE_NAME};
+use gateway::{AppState, DEFAULT_PORT, SERVICE_NAME};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     hifate_sdk::init_tracing();
-    let addr = hifate_sdk::service_addr(BAZI_CORE, DEFAULT_BAZI_CORE_ADDR);
-    let state = AppState::connect_lazy(&addr).context("cannot set up the bazi_core client")?;
-    tracing::info!(bazi_core = %addr, "bazi_core client ready (connects on first call)");
+    let peer = gateway::bazi_core_peer();
+    let state = AppState::connect_lazy(&peer).context("cannot set up the bazi_core client")?;
+    tracing::info!(bazi_core = %peer.addr()?, "bazi_core client ready (connects on first call)");
     hifate_sdk::Service::new(SERVICE_NAME, DEFAULT_PORT)
         .serve_http(gateway::app(state))
         .await?;

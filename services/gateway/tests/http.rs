@@ -1,16 +1,14 @@
 //! The gateway over real HTTP, in front of a real in-process `bazi_core`.
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use bazi_core::BaziCore;
-use hifate_proto::bazi_core::bazi_core_service_server::{BaziCoreService, BaziCoreServiceServer};
-use hifate_proto::bazi_core::{
-    BaziCoreRequest, BaziCoreResponse, HealthCheckRequest, HealthCheckResponse,
-};
+use bazi_core_api::bazi_core_service_server::{BaziCoreService, BaziCoreServiceServer};
+use bazi_core_api::{BaziCoreRequest, BaziCoreResponse, HealthCheckRequest, HealthCheckResponse};
+use hifate_sdk::testing::TestService;
+use hifate_sdk::Peer;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -64,7 +62,8 @@ async fn start_bazi_core<S: BaziCoreService>(service: S) -> SocketAddr {
 
 /// Serves the gateway's routes calling `bazi_core` at `bazi_core_addr`.
 async fn start_gateway(bazi_core_addr: &str) -> SocketAddr {
-    let state = gateway::AppState::connect_lazy(bazi_core_addr).expect("valid address");
+    let peer = Peer::new(gateway::BAZI_CORE).at(bazi_core_addr);
+    let state = gateway::AppState::connect_lazy(&peer).expect("valid address");
     let app = gateway::app(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -323,44 +322,14 @@ async fn unreachable_bazi_core_is_503() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }
 
-/// Kills the child if the test fails before it has exited.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn binary_serves_health_and_charts_then_stops_on_sigterm() {
     let core = start_bazi_core(BaziCore::default()).await;
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind a free port")
-        .local_addr()
-        .expect("local addr");
-    let child = Command::new(env!("CARGO_BIN_EXE_gateway"))
-        .env("HIFATE_ADDR", addr.to_string())
+    let service = TestService::http(env!("CARGO_BIN_EXE_gateway"))
         .env("HIFATE_SERVICE_ADDR_BAZI_CORE", core.to_string())
-        .env_remove("HIFATE_SOCKET")
-        .env_remove("HIFATE_SERVICE")
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("start the gateway binary");
-    let mut running = Running(child);
-
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        if let Some(status) = running.0.try_wait().expect("poll child") {
-            panic!("gateway exited early with {status}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gateway did not listen on {addr}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        .start()
+        .await;
+    let addr = service.addr();
 
     let reply = send(addr, Method::GET, "/health", "").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
@@ -368,15 +337,22 @@ async fn binary_serves_health_and_charts_then_stops_on_sigterm() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.json()["data"]["bazi_pillars"]["day"]["stem"], "庚");
 
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(running.0.id()).expect("pid fits in i32"));
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("send SIGTERM");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = running.0.try_wait().expect("poll child") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "gateway ignored SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(status.success(), "gateway exited with {status}");
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn binary_refuses_a_malformed_bazi_core_address() {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .env("HIFATE_SERVICE_ADDR_BAZI_CORE", "127.0.0.1")
+        .env("HIFATE_ADDR", "127.0.0.1:0")
+        .env_remove("HIFATE_SOCKET")
+        .output()
+        .await
+        .expect("run the gateway binary");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("HIFATE_SERVICE_ADDR_BAZI_CORE") && stderr.contains("has no port"),
+        "{stderr}"
+    );
 }

@@ -13,9 +13,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
+use bazi_core_api::HealthCheckRequest;
 use hifate::events::{Event, EventKind};
-use hifate_proto::bazi_core::bazi_core_service_client::BaziCoreServiceClient;
-use hifate_proto::bazi_core::HealthCheckRequest;
 use time::OffsetDateTime;
 
 use crate::client;

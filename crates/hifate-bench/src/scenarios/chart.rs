@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use bazi::calendar::{date_of_day_number, day_number, preload};
 use bazi::{BirthInput, Gender};
-use hifate_proto::bazi_core::bazi_core_service_client::BaziCoreServiceClient;
-use hifate_proto::bazi_core::BaziCoreRequest;
+use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
+use bazi_core_api::BaziCoreRequest;
 
 use crate::client;
 use crate::hist::fmt_count;

@@ -11,8 +11,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
 use hifate::events::{Event, EventKind};
-use hifate_proto::bazi_core::bazi_core_service_client::BaziCoreServiceClient;
 use time::OffsetDateTime;
 
 use crate::client;
@@ -145,7 +145,7 @@ async fn measure(env: &Env, running: &Running, args: &LoadArgs) -> anyhow::Resul
     let windows = windows(&events, service, started_wall);
     let unrouted = supervisor
         .service(service)
-        .map(|s| s.metrics.unrouted.load(Ordering::Relaxed))
+        .map(|s| s.route.counters.unrouted.load(Ordering::Relaxed))
         .unwrap_or(0);
 
     let failed = calls.iter().filter(|c| !c.ok).count();

@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::bail;
+use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
 use hifate::events::{EventKind, SwapTimings};
 use hifate::ReloadOutcome;
-use hifate_proto::bazi_core::bazi_core_service_client::BaziCoreServiceClient;
-use hifate_proto::fixture::echo_client::EchoClient;
-use hifate_proto::fixture::SayRequest;
+use hifate_fixture::echo_client::EchoClient;
+use hifate_fixture::SayRequest;
 use time::OffsetDateTime;
 use tonic::transport::Channel;
 
@@ -292,7 +292,7 @@ async fn measure(
     let failures = seen.failures.load(Ordering::Relaxed);
     let unrouted = supervisor
         .service(service)
-        .map(|s| s.metrics.unrouted.load(Ordering::Relaxed))
+        .map(|s| s.route.counters.unrouted.load(Ordering::Relaxed))
         .unwrap_or(0);
 
     println!(

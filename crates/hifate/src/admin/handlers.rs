@@ -9,14 +9,13 @@ use axum::http::{header, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt as _};
 
-use super::{error, AdminState, PREFIX};
-use crate::service::{Phase, ServiceRuntime, ServiceStatus};
-use crate::supervisor::ReloadOutcome;
+use super::{error, AdminState};
+use crate::api::{self, ReloadResult, ServiceView, Verdict};
+use crate::control::service::{Phase, ServiceRuntime, ServiceStatus};
+use crate::control::supervisor::ReloadOutcome;
 
 fn unknown_service(state: &AdminState, name: &str) -> Response {
     let known: Vec<String> = state
@@ -27,36 +26,38 @@ fn unknown_service(state: &AdminState, name: &str) -> Response {
         .collect();
     (
         StatusCode::NOT_FOUND,
-        Json(json!({
-            "success": false,
-            "message": format!("unknown service {name:?}; known services: {}", known.join(", ")),
-            "known_services": known,
-        })),
+        Json(api::Failure {
+            success: false,
+            message: format!(
+                "unknown service {name:?}; known services: {}",
+                known.join(", ")
+            ),
+            known_services: Some(known),
+        }),
     )
         .into_response()
 }
 
-fn service_json(state: &AdminState, status: &ServiceStatus) -> Value {
-    let mut value = serde_json::to_value(status).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.insert(
-            "check_interval".into(),
-            json!(state.supervisor.settings().check_interval),
-        );
-        map.insert("state".into(), json!(status.phase));
-        map.insert("watch_mode".into(), json!(state.supervisor.watch_mode()));
-    }
-    value
+fn view(state: &AdminState, status: ServiceStatus) -> ServiceView {
+    ServiceView::new(
+        status,
+        state.supervisor.settings().check_interval,
+        state.supervisor.detection().to_string(),
+    )
 }
 
 /// `GET /microservices`: the guide's status shape, with live values.
-pub(super) async fn microservices(State(state): State<AdminState>) -> Json<Value> {
-    let services: serde_json::Map<String, Value> = state
+pub(super) async fn microservices(State(state): State<AdminState>) -> Json<api::Microservices> {
+    let services: BTreeMap<String, ServiceView> = state
         .supervisor
         .microservices()
-        .map(|s| (s.name().to_owned(), service_json(&state, &s.status())))
+        .map(|s| (s.name().to_owned(), view(&state, s.status())))
         .collect();
-    Json(json!({"success": true, "count": services.len(), "services": services}))
+    Json(api::Microservices {
+        success: true,
+        count: services.len(),
+        services,
+    })
 }
 
 /// Runs a forced reload and reports per service what happened. The reload
@@ -80,14 +81,14 @@ async fn reload_response(state: &AdminState, names: Vec<String>) -> Response {
 
 fn reload_report(outcomes: BTreeMap<String, ReloadOutcome>) -> Response {
     let success = outcomes.values().all(ReloadOutcome::is_success);
-    let results: serde_json::Map<String, Value> = outcomes
+    let results: BTreeMap<String, ReloadResult> = outcomes
         .iter()
         .map(|(name, outcome)| {
-            let mut value = serde_json::to_value(outcome).unwrap_or(Value::Null);
-            if let Value::Object(map) = &mut value {
-                map.insert("message".into(), json!(describe(outcome)));
-            }
-            (name.clone(), value)
+            let result = ReloadResult {
+                outcome: outcome.clone(),
+                message: describe(outcome),
+            };
+            (name.clone(), result)
         })
         .collect();
     let status = if success {
@@ -114,7 +115,11 @@ fn reload_report(outcomes: BTreeMap<String, ReloadOutcome>) -> Response {
     };
     (
         status,
-        Json(json!({"success": success, "message": message, "results": results})),
+        Json(api::Reload {
+            success,
+            message,
+            results,
+        }),
     )
         .into_response()
 }
@@ -168,12 +173,6 @@ pub(super) async fn reload_all(State(state): State<AdminState>) -> Response {
     reload_response(&state, names).await
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RollbackBody {
-    version: Option<u64>,
-}
-
 /// `POST /rollback/{name}` with an optional `{"version": N}`.
 pub(super) async fn rollback(
     State(state): State<AdminState>,
@@ -186,7 +185,7 @@ pub(super) async fn rollback(
     let target = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        match serde_json::from_slice::<RollbackBody>(&body) {
+        match serde_json::from_slice::<api::RollbackRequest>(&body) {
             Ok(parsed) => parsed.version,
             Err(e) => {
                 return error(
@@ -211,15 +210,23 @@ pub(super) async fn rollback(
         Err(e) => Err(anyhow::anyhow!("the rollback task failed: {e}")),
     };
     match result {
-        Ok(version) => Json(json!({
-            "success": true,
-            "message": format!("{name}: version {version} serving the artifact of {}", target.map(|t| format!("version {t}")).unwrap_or_else(|| "the previous version".into())),
-            "service": name,
-            "version": version,
-            "previous": previous,
-        }))
-        .into_response(),
-        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, format!("{name}: rollback failed, the serving version keeps serving: {e}")),
+        Ok(version) => {
+            let source = target
+                .map(|t| format!("version {t}"))
+                .unwrap_or_else(|| "the previous version".into());
+            Json(api::Rollback {
+                success: true,
+                message: format!("{name}: version {version} serving the artifact of {source}"),
+                service: name,
+                version,
+                previous,
+            })
+            .into_response()
+        }
+        Err(e) => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{name}: rollback failed, the serving version keeps serving: {e}"),
+        ),
     }
 }
 
@@ -232,67 +239,62 @@ pub(super) async fn versions(
         return unknown_service(&state, &name);
     };
     let history = service.history();
-    Json(json!({
-        "success": true,
-        "service": name,
-        "current_version": service.current_version(),
-        "count": history.len(),
-        "versions": history,
-    }))
+    Json(api::Versions {
+        success: true,
+        service: name,
+        current_version: service.current_version(),
+        count: history.len(),
+        versions: history,
+    })
     .into_response()
 }
 
-fn verdict(statuses: &[ServiceStatus]) -> (&'static str, Vec<String>) {
+fn verdict(statuses: &[ServiceStatus]) -> (Verdict, Vec<String>) {
     let mut problems = Vec::new();
     for s in statuses {
         if s.current_version.is_none() || !s.running {
             problems.push(format!("{}: no version serving", s.service_name));
         } else if s.phase == Phase::Failed {
             problems.push(format!("{}: failed", s.service_name));
+        } else if s.phase == Phase::Unresponsive {
+            problems.push(format!(
+                "{}: version {} does not answer its health checks",
+                s.service_name,
+                s.current_version.unwrap_or_default()
+            ));
         }
     }
     if problems.is_empty() {
-        ("healthy", problems)
+        (Verdict::Healthy, problems)
     } else {
-        ("degraded", problems)
+        (Verdict::Degraded, problems)
     }
 }
 
 /// `GET /status`: the reload system itself.
-pub(super) async fn status(State(state): State<AdminState>) -> Json<Value> {
+pub(super) async fn status(State(state): State<AdminState>) -> Json<api::Status> {
     let supervisor = &state.supervisor;
     let settings = supervisor.settings();
     let statuses = supervisor.status();
     let (verdict, problems) = verdict(&statuses);
-    let mode = supervisor.watch_mode();
-    Json(json!({
-        "success": true,
-        "status": verdict,
-        "problems": problems,
-        "uptime_seconds": state.started.elapsed().as_secs(),
-        "watcher": {
-            "running": !mode.is_empty() && mode != "off",
-            "mode": mode,
-            "debounce_ms": settings.debounce_ms,
-            "poll_fallback": mode.starts_with("polling"),
-            "check_interval": settings.check_interval,
+    let detection = supervisor.detection();
+    Json(api::Status {
+        success: true,
+        status: verdict,
+        problems,
+        uptime_seconds: state.started.elapsed().as_secs(),
+        watcher: api::WatcherView {
+            running: detection.is_running(),
+            mode: detection.to_string(),
+            debounce_ms: settings.debounce_ms,
+            poll_fallback: detection.is_polling(),
+            check_interval: settings.check_interval,
         },
-        "build_profile": settings.profile,
-        "state_dir": settings.state_dir,
-        "services": statuses.iter().map(|s| service_json(&state, s)).collect::<Vec<_>>(),
-        "endpoints": [
-            format!("GET {PREFIX}/microservices"),
-            format!("POST {PREFIX}/reload/microservice[/NAME]"),
-            format!("POST {PREFIX}/reload-all"),
-            format!("POST {PREFIX}/rollback/NAME"),
-            format!("GET {PREFIX}/versions/NAME"),
-            format!("GET {PREFIX}/status"),
-            format!("GET {PREFIX}/health"),
-            format!("GET {PREFIX}/events"),
-            format!("GET {PREFIX}/logs/NAME"),
-            "GET /metrics".to_owned(),
-        ],
-    }))
+        build_profile: settings.profile,
+        state_dir: settings.state_dir.clone(),
+        services: statuses.into_iter().map(|s| view(&state, s)).collect(),
+        endpoints: api::endpoints(),
+    })
 }
 
 /// `GET /health`: healthy (200) or degraded (503), with the reasons.
@@ -306,13 +308,13 @@ pub(super) async fn health(State(state): State<AdminState>) -> Response {
     };
     (
         code,
-        Json(json!({
-            "success": problems.is_empty(),
-            "status": verdict,
-            "problems": problems,
-            "services": statuses.len(),
-            "uptime_seconds": state.started.elapsed().as_secs(),
-        })),
+        Json(api::Health {
+            success: problems.is_empty(),
+            status: verdict,
+            problems,
+            services: statuses.len(),
+            uptime_seconds: state.started.elapsed().as_secs(),
+        }),
     )
         .into_response()
 }
@@ -321,7 +323,10 @@ pub(super) async fn health(State(state): State<AdminState>) -> Response {
 pub(super) async fn events(
     State(state): State<AdminState>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let stream = BroadcastStream::new(state.supervisor.subscribe()).filter_map(|item| {
+    // A comment first, so the client has the headers (and knows it is
+    // subscribed) at once, not only with the first event.
+    let opened = tokio_stream::once(Ok(SseEvent::default().comment("subscribed")));
+    let events = BroadcastStream::new(state.supervisor.subscribe()).filter_map(|item| {
         let event = item.ok()?;
         let name = serde_json::to_value(&event.kind)
             .ok()
@@ -330,20 +335,14 @@ pub(super) async fn events(
         let data = serde_json::to_string(&event).ok()?;
         Some(Ok(SseEvent::default().event(name).data(data)))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct LogQuery {
-    after: Option<u64>,
-    lines: Option<usize>,
+    Sse::new(opened.chain(events)).keep_alive(KeepAlive::default())
 }
 
 /// `GET /logs/{name}?after=SEQ&lines=N`: the service's recent output.
 pub(super) async fn logs(
     State(state): State<AdminState>,
     Path(name): Path<String>,
-    Query(query): Query<LogQuery>,
+    Query(query): Query<api::LogsQuery>,
 ) -> Response {
     let Some(service) = state.supervisor.service(&name) else {
         return unknown_service(&state, &name);
@@ -352,12 +351,12 @@ pub(super) async fn logs(
         .output
         .since(query.after, query.lines.unwrap_or(200).min(2000));
     let next = lines.last().map(|(seq, _)| *seq).or(query.after);
-    Json(json!({
-        "success": true,
-        "service": name,
-        "next_after": next,
-        "lines": lines.into_iter().map(|(_, l)| l).collect::<Vec<_>>(),
-    }))
+    Json(api::Logs {
+        success: true,
+        service: name,
+        next_after: next,
+        lines: lines.into_iter().map(|(_, l)| l).collect(),
+    })
     .into_response()
 }
 
@@ -365,7 +364,11 @@ pub(super) async fn logs(
 pub(super) async fn metrics(State(state): State<AdminState>) -> Response {
     let services: Vec<&std::sync::Arc<ServiceRuntime>> =
         state.supervisor.services().iter().collect();
-    let body = crate::metrics::render(services.iter().map(|s| (s.name(), &*s.metrics)));
+    let body = crate::control::metrics::render(
+        services
+            .iter()
+            .map(|s| (s.name(), &*s.metrics, &*s.route.counters)),
+    );
     (
         [(
             header::CONTENT_TYPE,

@@ -18,20 +18,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
 
-use crate::Supervisor;
-
-/// Where the admin API lives on the main port.
-pub const PREFIX: &str = "/api/v1/hot-reload";
-
-/// True for paths the admin API answers (the rest go to the main service).
-pub fn owns_path(path: &str) -> bool {
-    path == "/metrics"
-        || path
-            .strip_prefix(PREFIX)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
+use crate::api::{self, is_admin_path, METRICS_PATH, PREFIX};
+use crate::control::supervisor::Supervisor;
 
 #[derive(Clone)]
 pub(crate) struct AdminState {
@@ -52,19 +41,65 @@ pub fn router(supervisor: Supervisor, token: String) -> Router {
         .route("/reload/microservice/{name}", post(handlers::reload_one))
         .route("/reload-all", post(handlers::reload_all))
         .route("/rollback/{name}", post(handlers::rollback))
+        // Services' output may carry secrets of theirs.
+        .route("/logs/{name}", get(handlers::logs))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     let open = Router::new()
         .route("/microservices", get(handlers::microservices))
         .route("/versions/{name}", get(handlers::versions))
         .route("/status", get(handlers::status))
         .route("/health", get(handlers::health))
-        .route("/events", get(handlers::events))
-        .route("/logs/{name}", get(handlers::logs));
+        .route("/events", get(handlers::events));
     Router::new()
         .nest(PREFIX, guarded.merge(open))
-        .route("/metrics", get(handlers::metrics))
+        .route(METRICS_PATH, get(handlers::metrics))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_known_host,
+        ))
         .with_state(state)
+}
+
+/// Refuses requests that name a host the API is not known by (DNS
+/// rebinding: a page on `evil.example` resolved to 127.0.0.1 sends
+/// `Host: evil.example`). Loopback names, the bind address and
+/// `admin_hosts` pass; a request without any host (HTTP/1.0) passes.
+async fn require_known_host(
+    State(state): State<AdminState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let host = request.uri().host().map(str::to_owned).or_else(|| {
+        let value = request.headers().get(header::HOST)?;
+        // An unreadable Host is refused below as an unknown one.
+        let host = std::str::from_utf8(value.as_bytes())
+            .ok()
+            .and_then(|v| v.parse::<axum::http::uri::Authority>().ok())
+            .map(|a| a.host().to_owned())
+            .unwrap_or_else(|| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        Some(host)
+    });
+    let Some(host) = host else {
+        return next.run(request).await;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let settings = state.supervisor.settings();
+    let known = ["localhost", "127.0.0.1", "::1"].contains(&host)
+        || host.eq_ignore_ascii_case(&settings.bind)
+        || settings
+            .admin_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(host));
+    if known {
+        return next.run(request).await;
+    }
+    error(
+        StatusCode::FORBIDDEN,
+        format!(
+            "the admin API does not answer for host {host:?}; add it to `admin_hosts` in hifate.toml if it is yours"
+        ),
+    )
 }
 
 async fn require_token(State(state): State<AdminState>, request: Request, next: Next) -> Response {
@@ -75,11 +110,12 @@ async fn require_token(State(state): State<AdminState>, request: Request, next: 
         .and_then(|v| v.strip_prefix("Bearer "));
     match given {
         Some(given) if token::matches(given.trim(), &state.token) => next.run(request).await,
+        // The answer names the token's file but not the state directory's
+        // path: an unauthenticated caller learns nothing about the host.
         _ => error(
             StatusCode::UNAUTHORIZED,
             format!(
-                "this endpoint changes state and needs `Authorization: Bearer <token>`; the token is in {}/{} or in ${}",
-                state.supervisor.settings().state_dir.display(),
+                "this endpoint changes state and needs `Authorization: Bearer <token>`; the token is in the supervisor's state directory ({}) or in ${}",
                 token::TOKEN_FILE,
                 token::ENV_TOKEN
             ),
@@ -88,7 +124,7 @@ async fn require_token(State(state): State<AdminState>, request: Request, next: 
 }
 
 async fn not_found(State(state): State<AdminState>, request: Request) -> Response {
-    if !owns_path(request.uri().path()) {
+    if !is_admin_path(request.uri().path()) {
         // The admin port answers a non-admin path only when no service
         // shares it: say which service is missing.
         return error(
@@ -113,5 +149,10 @@ async fn not_found(State(state): State<AdminState>, request: Request) -> Respons
 }
 
 pub(crate) fn error(status: StatusCode, message: String) -> Response {
-    (status, Json(json!({"success": false, "message": message}))).into_response()
+    let failure = api::Failure {
+        success: false,
+        message,
+        known_services: None,
+    };
+    (status, Json(failure)).into_response()
 }

@@ -5,7 +5,7 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 /// Environment variable that sets the token (wins over the config).
-pub const ENV_TOKEN: &str = "HIFATE_ADMIN_TOKEN";
+pub const ENV_TOKEN: &str = crate::config::ADMIN_TOKEN_VAR;
 /// File in the state directory holding a generated token.
 pub const TOKEN_FILE: &str = "admin-token";
 

@@ -1,5 +1,6 @@
-//! A throwaway cargo workspace of tiny echo services, built and run by a real
-//! supervisor, with helpers to edit its sources and call it.
+//! A throwaway cargo workspace of tiny echo services (the template of
+//! `hifate_fixture::template`), built and run by a real supervisor, with
+//! helpers to edit its sources and call it.
 //!
 //! Every fixture workspace shares one cargo target directory
 //! (`target/fixture-target`), so the dependencies are compiled once and each
@@ -12,19 +13,17 @@ use std::time::{Duration, Instant};
 
 use hifate::events::{Event, EventKind};
 use hifate::Config;
-use hifate_proto::fixture::echo_client::EchoClient;
-use hifate_proto::fixture::{SayReply, SayRequest};
+use hifate_fixture::echo_client::EchoClient;
+use hifate_fixture::{SayReply, SayRequest};
 use tokio::sync::broadcast;
 use tonic::transport::Channel;
 
-pub const GREETING_LINE: &str = "const GREETING: &str = \"hello v1\";";
-pub const STARTUP_MARK: &str = "// startup hook";
-
-/// One fixture service.
-pub struct FixtureService {
-    pub name: &'static str,
-    pub uses_shared: bool,
-}
+/// One fixture service: its name, and whether it uses the shared crate.
+pub type FixtureService = hifate_fixture::template::EchoService;
+/// The greeting line of every fresh fixture service's `main.rs`.
+pub const GREETING_LINE: &str = hifate_fixture::template::GREETING_LINE;
+/// A comment at the start of `main` of every fixture service.
+pub const STARTUP_MARK: &str = hifate_fixture::template::STARTUP_MARK;
 
 pub struct Fixture {
     _dir: tempfile::TempDir,
@@ -58,58 +57,7 @@ impl Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().to_owned();
         let repo = std::path::absolute(repo_root()).expect("repo root");
-        let mut members: Vec<String> = services.iter().map(|s| format!("\"{}\"", s.name)).collect();
-        members.push("\"shared\"".into());
-        write(
-            &root.join("Cargo.toml"),
-            &format!(
-                r#"[workspace]
-resolver = "2"
-members = [{members}]
-
-[workspace.dependencies]
-hifate-sdk = {{ path = "{repo}/crates/hifate-sdk" }}
-hifate-proto = {{ path = "{repo}/crates/hifate-proto" }}
-shared = {{ path = "shared" }}
-tokio = {{ version = "1", features = ["full"] }}
-tokio-stream = "0.1"
-tonic = "0.14"
-
-[profile.dev]
-debug = false
-"#,
-                members = members.join(", "),
-                repo = repo.display()
-            ),
-        );
-        std::fs::copy(repo.join("Cargo.lock"), root.join("Cargo.lock")).expect("copy Cargo.lock");
-        write(
-            &root.join("shared/Cargo.toml"),
-            "[package]\nname = \"shared\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-        );
-        write(
-            &root.join("shared/src/lib.rs"),
-            "pub const PREFIX: &str = \"shared v1\";\n",
-        );
-        for service in services {
-            let mut deps = String::from(
-                "hifate-sdk.workspace = true\nhifate-proto.workspace = true\ntokio.workspace = true\ntokio-stream.workspace = true\ntonic.workspace = true\n",
-            );
-            if service.uses_shared {
-                deps.push_str("shared.workspace = true\n");
-            }
-            write(
-                &root.join(service.name).join("Cargo.toml"),
-                &format!(
-                    "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}",
-                    service.name
-                ),
-            );
-            write(
-                &root.join(service.name).join("src/main.rs"),
-                &service_main(service.name, service.uses_shared),
-            );
-        }
+        hifate_fixture::template::write(&root, &repo, services).expect("write the fixture");
         let ports = services
             .iter()
             .map(|s| (s.name.to_owned(), free_port()))
@@ -209,104 +157,13 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write fixture file");
 }
 
-fn service_main(name: &str, uses_shared: bool) -> String {
-    let greeting = if uses_shared {
-        "format!(\"{} {}\", shared::PREFIX, GREETING)"
-    } else {
-        "GREETING.to_string()"
-    };
-    format!(
-        r#"use std::pin::Pin;
-use std::time::Duration;
-
-use hifate_proto::fixture::echo_server::{{Echo, EchoServer}};
-use hifate_proto::fixture::*;
-use tokio_stream::Stream;
-use tonic::{{Request, Response, Status, Streaming}};
-
-const GREETING: &str = "hello v1";
-
-struct Svc {{
-    identity: hifate_sdk::Identity,
-}}
-
-impl Svc {{
-    fn reply(&self, message: String) -> SayReply {{
-        SayReply {{
-            message,
-            service: self.identity.service.clone(),
-            version: self.identity.version,
-            pid: std::process::id(),
-        }}
-    }}
-}}
-
-fn greeting() -> String {{
-    {greeting}
-}}
-
-#[tonic::async_trait]
-impl Echo for Svc {{
-    async fn say(&self, request: Request<SayRequest>) -> Result<Response<SayReply>, Status> {{
-        let request = request.into_inner();
-        if request.delay_ms > 0 {{
-            tokio::time::sleep(Duration::from_millis(request.delay_ms.into())).await;
-        }}
-        Ok(Response::new(self.reply(format!("{{}}: {{}}", greeting(), request.message))))
-    }}
-
-    async fn fail(&self, request: Request<FailRequest>) -> Result<Response<SayReply>, Status> {{
-        let request = request.into_inner();
-        Err(Status::new(tonic::Code::from(request.code), request.message))
-    }}
-
-    type CountStream = Pin<Box<dyn Stream<Item = Result<SayReply, Status>> + Send>>;
-
-    async fn count(&self, request: Request<CountRequest>) -> Result<Response<Self::CountStream>, Status> {{
-        let request = request.into_inner();
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        let identity = self.identity.clone();
-        tokio::spawn(async move {{
-            for i in 0..request.count {{
-                tokio::time::sleep(Duration::from_millis(request.interval_ms.into())).await;
-                let reply = SayReply {{
-                    message: i.to_string(),
-                    service: identity.service.clone(),
-                    version: identity.version,
-                    pid: std::process::id(),
-                }};
-                if tx.send(Ok(reply)).await.is_err() {{
-                    break;
-                }}
-            }}
-        }});
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
-    }}
-
-    async fn sum(&self, request: Request<Streaming<SumRequest>>) -> Result<Response<SumReply>, Status> {{
-        let mut stream = request.into_inner();
-        let mut total = 0;
-        while let Some(item) = stream.message().await? {{
-            total += item.value;
-        }}
-        Ok(Response::new(SumReply {{ total, version: self.identity.version }}))
-    }}
-}}
-
-#[tokio::main]
-async fn main() {{
-    {STARTUP_MARK}
-    hifate_sdk::init_tracing();
-    let service = hifate_sdk::Service::new("{name}", 0).reflect(hifate_proto::FILE_DESCRIPTOR_SET);
-    let svc = Svc {{ identity: service.identity() }};
-    let routes = tonic::service::Routes::new(EchoServer::new(svc));
-    if let Err(error) = service.serve(routes).await {{
-        eprintln!("{{error}}");
-        std::process::exit(1);
-    }}
-}}
-"#
-    )
+/// Starts a supervisor on `fixture` (`extra` goes into `[supervisor]`),
+/// allowing for a first build.
+pub async fn start(fixture: &Fixture, extra: &str) -> hifate::Supervisor {
+    tokio::time::timeout(FIRST_BUILD, hifate::start(fixture.config(extra)))
+        .await
+        .expect("first build in time")
+        .expect("supervisor starts")
 }
 
 /// A client of one front port.

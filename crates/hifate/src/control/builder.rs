@@ -27,6 +27,22 @@ pub enum BuildError {
 }
 
 impl BuildError {
+    /// True for failures of the machine rather than of the code (out of file
+    /// descriptors or processes): worth trying again shortly.
+    pub fn is_transient(&self) -> bool {
+        const TRANSIENT_ERRNO: [i32; 3] = [libc::EMFILE, libc::ENFILE, libc::EAGAIN];
+        match self {
+            BuildError::Spawn { source, .. } => source
+                .raw_os_error()
+                .is_some_and(|e| TRANSIENT_ERRNO.contains(&e)),
+            BuildError::Failed { diagnostics } => {
+                diagnostics.contains("Too many open files")
+                    || diagnostics.contains("Resource temporarily unavailable")
+            }
+            BuildError::MissingBinary { .. } => false,
+        }
+    }
+
     /// The compiler output (or other reason) to record and show.
     pub fn diagnostics(&self) -> String {
         match self {
@@ -58,8 +74,34 @@ fn cargo_program() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
-/// Runs one `cargo build` for every target in `plan`.
+/// Tries of a build that fails for a transient reason, and the pause
+/// before the first retry (doubled each time).
+const TRANSIENT_TRIES: u32 = 3;
+const TRANSIENT_PAUSE: Duration = Duration::from_millis(500);
+
+/// Runs one `cargo build` for every target in `plan`; a failure of the
+/// machine (see [`BuildError::is_transient`]) is tried again a few times.
 pub async fn build(plan: &BuildPlan<'_>) -> Result<Built, BuildError> {
+    let mut pause = TRANSIENT_PAUSE;
+    let mut tries = 1;
+    loop {
+        match build_once(plan).await {
+            Err(error) if error.is_transient() && tries < TRANSIENT_TRIES => {
+                tracing::warn!(
+                    "build failed for a reason of the machine ({}); trying again in {} ms",
+                    error.diagnostics().lines().last().unwrap_or_default(),
+                    pause.as_millis()
+                );
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                tries += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn build_once(plan: &BuildPlan<'_>) -> Result<Built, BuildError> {
     let started = Instant::now();
     let cargo = cargo_program();
     let mut command = tokio::process::Command::new(&cargo);

@@ -2,7 +2,6 @@
 //! stopped gracefully (SIGTERM, then SIGKILL after a grace period).
 
 use std::collections::VecDeque;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -92,7 +91,7 @@ pub struct ChildProcess {
     pub version: u64,
     pub pid: u32,
     pub socket: PathBuf,
-    exit: watch::Receiver<Option<String>>,
+    exit: watch::Receiver<Option<ProcessEnd>>,
     stopping: AtomicBool,
     started: std::time::Instant,
 }
@@ -109,6 +108,9 @@ impl ChildProcess {
         let _ = std::fs::remove_file(&spec.socket);
         let mut command = tokio::process::Command::new(spec.artifact);
         command
+            // The admin token stays with the supervisor (a child's
+            // environment is readable in /proc by its user).
+            .env_remove(crate::config::ADMIN_TOKEN_VAR)
             .envs(spec.env)
             .env(ENV_SOCKET, &spec.socket)
             .env(ENV_SERVICE, spec.service)
@@ -142,8 +144,8 @@ impl ChildProcess {
         let (tx, exit) = watch::channel(None);
         tokio::spawn(async move {
             let status = match child.wait().await {
-                Ok(status) => describe_status(status),
-                Err(e) => format!("could not be waited for: {e}"),
+                Ok(status) => ProcessEnd::from_status(status),
+                Err(e) => ProcessEnd::Unknown(format!("could not be waited for: {e}")),
             };
             let _ = tx.send(Some(status));
         });
@@ -159,18 +161,18 @@ impl ChildProcess {
     }
 
     /// How it exited, if it has.
-    pub fn exit_status(&self) -> Option<String> {
+    pub fn exit_status(&self) -> Option<ProcessEnd> {
         self.exit.borrow().clone()
     }
 
     /// Waits until the process has exited and returns how.
-    pub async fn exited(&self) -> String {
+    pub async fn exited(&self) -> ProcessEnd {
         let mut exit = self.exit.clone();
         let status = match exit.wait_for(|s| s.is_some()).await {
-            Ok(status) => status.clone().unwrap_or_default(),
-            Err(_) => "unknown exit".into(),
+            Ok(status) => status.clone(),
+            Err(_) => None,
         };
-        status
+        status.unwrap_or_else(|| ProcessEnd::Unknown("its watcher went away".into()))
     }
 
     /// True once [`stop`](Self::stop) was called: an exit is then expected.
@@ -179,7 +181,7 @@ impl ChildProcess {
     }
 
     /// SIGTERM, wait up to `grace`, then SIGKILL. Returns how it exited.
-    pub async fn stop(&self, grace: Duration) -> String {
+    pub async fn stop(&self, grace: Duration) -> ProcessEnd {
         self.stopping.store(true, Ordering::SeqCst);
         if let Some(status) = self.exit_status() {
             return status;
@@ -207,7 +209,7 @@ impl ChildProcess {
     }
 
     /// Marks the process as expected to exit and kills it at once.
-    pub async fn kill(&self) -> String {
+    pub async fn kill(&self) -> ProcessEnd {
         self.stopping.store(true, Ordering::SeqCst);
         self.signal(Signal::SIGKILL);
         self.exited().await
@@ -242,24 +244,54 @@ fn version_prefix(service: &str, version: u64) -> String {
     format!("[{service} v{version}]")
 }
 
-fn describe_status(status: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt as _;
-    if let Some(code) = status.code() {
-        format!("exited with status {code}")
-    } else if let Some(signal) = status.signal() {
-        let name = Signal::try_from(signal)
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_else(|_| signal.to_string());
-        format!("killed by {name}")
-    } else {
-        status.to_string()
+/// How a process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessEnd {
+    /// It exited with this status code.
+    Exited(i32),
+    /// A signal ended it.
+    Killed(Signal),
+    /// A signal the platform has no name for ended it.
+    KilledByNumber(i32),
+    /// The supervisor could not wait for it.
+    Unknown(String),
+}
+
+impl ProcessEnd {
+    fn from_status(status: std::process::ExitStatus) -> ProcessEnd {
+        use std::os::unix::process::ExitStatusExt as _;
+        if let Some(code) = status.code() {
+            ProcessEnd::Exited(code)
+        } else if let Some(signal) = status.signal() {
+            Signal::try_from(signal)
+                .map(ProcessEnd::Killed)
+                .unwrap_or(ProcessEnd::KilledByNumber(signal))
+        } else {
+            ProcessEnd::Unknown(status.to_string())
+        }
+    }
+
+    /// True for an exit with status 0.
+    pub fn is_clean(&self) -> bool {
+        *self == ProcessEnd::Exited(0)
     }
 }
 
-/// Copies a child's output, line by line, to the supervisor's stderr and the
-/// ring. Never stops early: a child whose pipe is not read would block, or
-/// die of SIGPIPE, so bytes that are not UTF-8 are replaced and a failing
-/// stderr is ignored.
+impl std::fmt::Display for ProcessEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProcessEnd::Exited(code) => write!(f, "exited with status {code}"),
+            ProcessEnd::Killed(signal) => write!(f, "killed by {}", signal.as_str()),
+            ProcessEnd::KilledByNumber(signal) => write!(f, "killed by signal {signal}"),
+            ProcessEnd::Unknown(why) => write!(f, "ended in an unknown way ({why})"),
+        }
+    }
+}
+
+/// Copies a child's output, line by line, to the supervisor's log (target
+/// `hifate::output`) and the ring. Never stops early: a child whose pipe is
+/// not read would block, or die of SIGPIPE, so bytes that are not UTF-8 are
+/// replaced.
 fn forward_lines<R>(reader: R, prefix: String, ring: OutputRing)
 where
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
@@ -274,7 +306,7 @@ where
                 Ok(_) => {
                     let line = String::from_utf8_lossy(&buffer);
                     let line = format!("{prefix} {}", line.trim_end_matches(['\n', '\r']));
-                    let _ = writeln!(std::io::stderr(), "{line}");
+                    tracing::info!(target: "hifate::output", "{line}");
                     ring.push(line);
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}

@@ -40,6 +40,8 @@ pub enum StoreError {
         version: u64,
         path: PathBuf,
     },
+    #[error("version store {path} is inconsistent: {reason}; fix or remove the file (removing it forgets the kept versions)")]
+    Inconsistent { path: PathBuf, reason: String },
     #[error("{service} has no earlier good version to roll back to")]
     NothingToRollBackTo { service: String },
 }
@@ -48,6 +50,19 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_owned(),
         source,
+    }
+}
+
+/// Removes a version directory that was never recorded (best effort: the
+/// error that made it unwanted is the one worth reporting).
+fn discard(dir: &Path) {
+    if let Err(error) = std::fs::remove_dir_all(dir) {
+        if error.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(
+                "cannot remove the unrecorded version directory {}: {error}",
+                dir.display()
+            );
+        }
     }
 }
 
@@ -71,6 +86,9 @@ pub enum Outcome {
     Retired,
     /// It never became ready; the reason says why.
     Failed,
+    /// The supervisor stopped (or was killed) before it was ready; never a
+    /// rollback target.
+    Abandoned,
 }
 
 /// Everything known about one version.
@@ -133,12 +151,75 @@ impl ServiceStore {
             },
             Err(e) => return Err(io(&path)(e)),
         };
-        Ok(ServiceStore {
+        let mut store = ServiceStore {
             service: service.to_owned(),
             dir,
             kept,
             state,
-        })
+        };
+        store
+            .check()
+            .map_err(|reason| StoreError::Inconsistent { path, reason })?;
+        if store.abandon_staged() {
+            store.save()?;
+        }
+        Ok(store)
+    }
+
+    /// The invariants every write keeps; a hand-edited file may break them,
+    /// and then numbers would be reused and kept artifacts overwritten.
+    fn check(&self) -> Result<(), String> {
+        let history = &self.state.history;
+        let mut seen = std::collections::BTreeSet::new();
+        for record in history {
+            if !seen.insert(record.version) {
+                return Err(format!("version {} is recorded twice", record.version));
+            }
+            if record.version >= self.state.next_version {
+                return Err(format!(
+                    "next_version is {} but version {} is already recorded",
+                    self.state.next_version, record.version
+                ));
+            }
+        }
+        if self.state.next_version == 0 {
+            return Err("next_version is 0; versions start at 1".into());
+        }
+        let serving: Vec<u64> = history
+            .iter()
+            .filter(|r| r.outcome == Outcome::Serving)
+            .map(|r| r.version)
+            .collect();
+        match self.state.current {
+            Some(current) if !seen.contains(&current) => Err(format!(
+                "current is {current}, which is not in the history (recorded: {:?})",
+                seen
+            )),
+            Some(current) if serving != [current] => Err(format!(
+                "current is {current} but the versions recorded as serving are {serving:?}"
+            )),
+            None if !serving.is_empty() => Err(format!(
+                "no current version, but versions {serving:?} are recorded as serving"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Versions left staged by a supervisor that stopped mid-swap never
+    /// served: marked abandoned, artifacts removed. Returns true if any was.
+    fn abandon_staged(&mut self) -> bool {
+        let mut changed = false;
+        for r in &mut self.state.history {
+            if r.outcome == Outcome::Staged {
+                r.outcome = Outcome::Abandoned;
+                r.end_reason = Some("the supervisor stopped before this version was ready".into());
+                if let Some(dir) = r.artifact.take().as_deref().and_then(Path::parent) {
+                    discard(dir);
+                }
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// The version that was serving last (persisted), if any.
@@ -165,11 +246,18 @@ impl ServiceStore {
         let version = self.state.next_version;
         let file_name = binary.file_name().unwrap_or(self.service.as_ref());
         let dir = self.dir.join("versions").join(version.to_string());
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let artifact = dir.join(file_name);
         let partial = dir.join(".partial");
-        std::fs::copy(binary, &partial).map_err(io(binary))?;
-        std::fs::rename(&partial, &artifact).map_err(io(&artifact))?;
+        let copied = std::fs::create_dir_all(&dir)
+            .map_err(io(&dir))
+            .and_then(|()| std::fs::copy(binary, &partial).map_err(io(&partial)))
+            .and_then(|_| std::fs::rename(&partial, &artifact).map_err(io(&artifact)));
+        if let Err(error) = copied {
+            // Nothing half-written is left behind (a full disk must not
+            // leave a partial artifact that looks like a version).
+            discard(&dir);
+            return Err(error);
+        }
         self.push(VersionRecord {
             version,
             origin: Origin::Build,
@@ -229,10 +317,18 @@ impl ServiceStore {
         }
         let version = self.state.next_version;
         let dir = self.dir.join("versions").join(version.to_string());
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let artifact = dir.join(from.file_name().unwrap_or(self.service.as_ref()));
-        if std::fs::hard_link(from, &artifact).is_err() {
-            std::fs::copy(from, &artifact).map_err(io(&artifact))?;
+        let linked = std::fs::create_dir_all(&dir)
+            .map_err(io(&dir))
+            .and_then(|()| match std::fs::hard_link(from, &artifact) {
+                Ok(()) => Ok(()),
+                Err(_) => std::fs::copy(from, &artifact)
+                    .map(|_| ())
+                    .map_err(io(&artifact)),
+            });
+        if let Err(error) = linked {
+            discard(&dir);
+            return Err(error);
         }
         self.push(VersionRecord {
             version,
@@ -250,10 +346,21 @@ impl ServiceStore {
         })
     }
 
+    /// Records a staged version. If the state file cannot be written, the
+    /// version is forgotten again (memory and disk agree), its artifact
+    /// removed.
     fn push(&mut self, record: VersionRecord) -> Result<VersionRecord, StoreError> {
+        let next_before = self.state.next_version;
         self.state.next_version = record.version + 1;
         self.state.history.push(record.clone());
-        self.save()?;
+        if let Err(error) = self.save() {
+            self.state.history.pop();
+            self.state.next_version = next_before;
+            if let Some(dir) = record.artifact.as_deref().and_then(Path::parent) {
+                discard(dir);
+            }
+            return Err(error);
+        }
         Ok(record)
     }
 
@@ -348,8 +455,13 @@ impl ServiceStore {
                 path: path.clone(),
                 source,
             })?;
-        std::fs::write(&partial, bytes).map_err(io(&partial))?;
-        std::fs::rename(&partial, &path).map_err(io(&path))
+        let written = std::fs::write(&partial, bytes)
+            .map_err(io(&partial))
+            .and_then(|()| std::fs::rename(&partial, &path).map_err(io(&path)));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        written
     }
 }
 
@@ -410,5 +522,94 @@ mod tests {
             store.stage_rollback(None),
             Err(StoreError::NothingToRollBackTo { .. })
         ));
+    }
+
+    fn edit_state(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+        let path = dir.join("services/svc/state.json");
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        edit(&mut value);
+        std::fs::write(&path, serde_json::to_vec(&value).unwrap()).unwrap();
+    }
+
+    fn two_versions(dir: &Path) {
+        let mut store = ServiceStore::open(dir, "svc", 10).unwrap();
+        for i in 1..=2u64 {
+            store
+                .stage_build(&binary(dir, &format!("v{i}")), &format!("h{i}"), 1)
+                .unwrap();
+            store.mark_serving(i).unwrap();
+        }
+    }
+
+    #[test]
+    fn hand_edited_numbers_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        two_versions(dir.path());
+        edit_state(dir.path(), |v| v["current"] = 99.into());
+        let err = ServiceStore::open(dir.path(), "svc", 10)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("current is 99"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        two_versions(dir.path());
+        edit_state(dir.path(), |v| v["next_version"] = 2.into());
+        let err = ServiceStore::open(dir.path(), "svc", 10)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("next_version is 2"), "{err}");
+    }
+
+    #[test]
+    fn versions_left_staged_are_abandoned_and_never_rollback_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        two_versions(dir.path());
+        {
+            let mut store = ServiceStore::open(dir.path(), "svc", 10).unwrap();
+            store
+                .stage_build(&binary(dir.path(), "v3"), "h3", 1)
+                .unwrap();
+            // The supervisor dies here, before version 3 is ready.
+        }
+        let mut store = ServiceStore::open(dir.path(), "svc", 10).unwrap();
+        let abandoned = store.get(3).unwrap();
+        assert_eq!(abandoned.outcome, Outcome::Abandoned);
+        assert!(abandoned.artifact.is_none());
+        assert!(!dir.path().join("services/svc/versions/3").exists());
+        assert!(store.stage_rollback(Some(3)).is_err());
+        assert_eq!(store.current().unwrap().version, 2);
+        // Numbering goes on past the abandoned version.
+        let next = store
+            .stage_build(&binary(dir.path(), "v4"), "h4", 1)
+            .unwrap();
+        assert_eq!(next.version, 4);
+    }
+
+    #[test]
+    fn a_failed_copy_leaves_no_partial_files_and_names_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        two_versions(dir.path());
+        let mut store = ServiceStore::open(dir.path(), "svc", 10).unwrap();
+        // The next version's directory cannot be created: a file is in the way.
+        let blocker = dir.path().join("services/svc/versions/3");
+        std::fs::write(&blocker, "").unwrap();
+        let err = store
+            .stage_build(&binary(dir.path(), "v3"), "h3", 1)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("versions/3"), "{err}");
+        std::fs::remove_file(&blocker).unwrap();
+        assert_eq!(store.history().len(), 2);
+        let next = store
+            .stage_build(&binary(dir.path(), "v3"), "h3", 1)
+            .unwrap();
+        assert_eq!(next.version, 3);
+        let leftovers: Vec<_> = walkdir::WalkDir::new(dir.path().join("services/svc"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }

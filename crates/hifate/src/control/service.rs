@@ -11,17 +11,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::backend::Backend;
-use crate::child::{ChildProcess, OutputRing, SpawnSpec};
+use super::child::{ChildProcess, OutputRing, ProcessEnd, SpawnSpec};
+use super::events::{EventKind, EventLog, SwapTimings};
+use super::metrics::ServiceMetrics;
+use super::sources::SourceSet;
+use super::store::{Origin, ServiceStore, StoreError, VersionRecord};
 use crate::config::{ServiceConfig, Settings};
-use crate::events::{EventKind, EventLog, SwapTimings};
-use crate::metrics::ServiceMetrics;
-use crate::proxy::Route;
-use crate::sources::SourceSet;
-use crate::store::{ServiceStore, StoreError, VersionRecord};
+use crate::data::backend::Backend;
+use crate::data::route::Route;
+use crate::data::ServiceKind;
 
 /// Why a version could not be put in service.
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +33,21 @@ pub enum DeployError {
     Store(#[from] StoreError),
     #[error("the supervisor is shutting down")]
     ShuttingDown,
+    #[error("no version has served yet, so there is none to resume")]
+    NothingToResume,
+}
+
+/// Why a new version did not become ready.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("process {0} before it was ready")]
+    Exited(ProcessEnd),
+    #[error("not ready within {timeout_ms} ms (last check: {last})")]
+    Timeout { timeout_ms: u128, last: String },
 }
 
 /// Where a service is in its life, as shown in status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// No version has served yet.
@@ -45,11 +57,14 @@ pub enum Phase {
     Reloading,
     /// No version is serving (all attempts failed, or the serving one died).
     Failed,
+    /// The serving version stopped answering its health checks; a fresh
+    /// process of it is being started to replace it.
+    Unresponsive,
     Stopped,
 }
 
 /// A snapshot of one service for status displays and tests.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceStatus {
     pub service_name: String,
     pub port: u16,
@@ -60,6 +75,8 @@ pub struct ServiceStatus {
     /// The serving version's private socket (for direct connections).
     pub socket: Option<PathBuf>,
     pub in_flight: u64,
+    /// Where the service keeps its data (`HIFATE_DATA_DIR`), across versions.
+    pub data_dir: Option<PathBuf>,
     pub watched_files: usize,
     pub version_history_count: usize,
     pub kept_versions: Vec<u64>,
@@ -118,6 +135,8 @@ struct Mutable {
 
 const RESTART_MIN_DELAY: Duration = Duration::from_millis(100);
 const RESTART_MAX_DELAY: Duration = Duration::from_secs(30);
+/// Failed restarts of a dead version before an older kept one is tried.
+const FALL_BACK_AFTER: u32 = 3;
 
 /// One service under supervision.
 pub struct ServiceRuntime {
@@ -149,7 +168,7 @@ impl ServiceRuntime {
         let store = ServiceStore::open(&settings.state_dir, &config.name, settings.versions_kept)?;
         let metrics = Arc::new(ServiceMetrics::default());
         Ok(Arc::new(ServiceRuntime {
-            route: Route::new(&config.name, config.kind, metrics.clone()),
+            route: Route::new(&config.name, config.kind),
             metrics,
             config,
             sources: arc_swap::ArcSwap::from_pointee(sources),
@@ -235,9 +254,15 @@ impl ServiceRuntime {
             phase: state.phase.unwrap_or(Phase::Starting),
             running: serving.is_some_and(|c| c.exit_status().is_none()),
             current_version: serving.map(|c| c.version),
-            pid: serving.map(|c| c.pid),
+            // A dead process's pid may already be someone else's.
+            pid: serving.filter(|c| c.exit_status().is_none()).map(|c| c.pid),
             socket: serving.map(|c| c.socket.clone()),
             in_flight,
+            data_dir: self
+                .config
+                .env
+                .get(hifate_sdk::ENV_DATA_DIR)
+                .map(PathBuf::from),
             watched_files: state.watched_files,
             version_history_count: history,
             kept_versions: kept,
@@ -275,7 +300,7 @@ impl ServiceRuntime {
     }
 
     /// After an attempt that changed nothing: serving if a version serves.
-    fn settle_phase(&self) {
+    pub(crate) fn settle_phase(&self) {
         let mut state = self.state();
         state.phase = Some(if state.serving.is_some() {
             Phase::Serving
@@ -291,8 +316,8 @@ impl ServiceRuntime {
         self.refuse_if_shutting_down()?;
         let record = self.store().stage_rollback(to)?;
         let artifact_of = match record.origin {
-            crate::store::Origin::Rollback { artifact_of } => artifact_of,
-            crate::store::Origin::Build => record.version,
+            Origin::Rollback { artifact_of } => artifact_of,
+            Origin::Build => record.version,
         };
         let version = self.deploy_new(record).await?;
         self.metrics.reload("rolled_back");
@@ -311,10 +336,7 @@ impl ServiceRuntime {
             .store()
             .current()
             .cloned()
-            .ok_or(DeployError::StartFailed {
-                version: 0,
-                reason: "no version has served yet".into(),
-            })?;
+            .ok_or(DeployError::NothingToResume)?;
         let started = Instant::now();
         let launched = self.launch(&record).await.map_err(|reason| {
             self.record_error(reason.clone());
@@ -337,13 +359,14 @@ impl ServiceRuntime {
                 Ok(version)
             }
             Err(reason) => {
+                // The status tells the truth before anyone hears of it.
+                self.record_error(format!("version {version}: {reason}"));
+                self.settle_phase();
                 self.store().mark_failed(version, &reason)?;
                 self.emit(EventKind::ReloadFailed {
                     version,
                     reason: reason.clone(),
                 });
-                self.record_error(format!("version {version}: {reason}"));
-                self.settle_phase();
                 Err(DeployError::StartFailed { version, reason })
             }
         }
@@ -381,14 +404,12 @@ impl ServiceRuntime {
             &self.config.name,
             version,
             socket,
-            self.metrics.version(version),
+            self.route.counters.version(version),
         );
-        match backend
-            .wait_ready(&child, self.config.kind, self.settings.ready_timeout())
-            .await
-        {
+        let ready_timeout = self.config.ready_timeout(&self.settings);
+        match wait_ready(&backend, &child, self.config.kind, ready_timeout).await {
             Ok(()) => {
-                crate::proxy::warm_connections(&backend, Duration::from_secs(1)).await;
+                backend.warm(Duration::from_secs(1)).await;
                 Ok(Launched {
                     child: guard.disarm(),
                     backend,
@@ -402,9 +423,7 @@ impl ServiceRuntime {
             Err(not_ready) => {
                 let status = child.kill().await;
                 let mut reason = not_ready.to_string();
-                if !reason.contains(&status)
-                    && !matches!(not_ready, crate::backend::NotReady::Exited(_))
-                {
+                if !matches!(not_ready, NotReady::Exited(_)) {
                     reason.push_str(&format!("; killed ({status})"));
                 }
                 let tail = self.output.tail_of(&self.config.name, version, 5);
@@ -430,6 +449,7 @@ impl ServiceRuntime {
         }
         let version = child.version;
         let switching = Instant::now();
+        let backend_for_health = backend.clone();
         let old_backend = self.route.switch(backend);
         timings.switch_us = micros(switching.elapsed());
         let swap_ms = started.elapsed().as_millis() as u64;
@@ -461,7 +481,8 @@ impl ServiceRuntime {
             );
             self.record_error(format!("version store: {error}"));
         }
-        self.monitor(child);
+        self.monitor(child.clone());
+        self.watch_health(child, backend_for_health);
         if let Some(old_child) = old_child {
             let this = self.clone();
             tokio::spawn(async move { this.retire(old_backend, old_child).await });
@@ -475,7 +496,10 @@ impl ServiceRuntime {
         let version = child.version;
         let mut abandoned = 0;
         if let Some(backend) = backend {
-            if !backend.drained(self.settings.drain_timeout()).await {
+            if !backend
+                .drained(self.config.drain_timeout(&self.settings))
+                .await
+            {
                 abandoned = backend.in_flight();
             }
         }
@@ -486,9 +510,126 @@ impl ServiceRuntime {
                 in_flight_abandoned: abandoned,
             });
         }
-        child.stop(self.settings.stop_grace()).await;
+        child.stop(self.config.stop_grace(&self.settings)).await;
         self.state().draining.retain(|c| !Arc::ptr_eq(c, &child));
         self.emit(EventKind::Stopped { version });
+    }
+
+    /// Checks the serving process's health every `health_interval_ms`; after
+    /// `health_misses` misses in a row (a frozen or deadlocked process still
+    /// holds its socket open, so nothing else notices) it is reported and
+    /// replaced by a fresh process of the same version, through the swap
+    /// protocol: the frozen one's in-flight calls keep their chance until the
+    /// drain timeout.
+    fn watch_health(self: &Arc<Self>, child: Arc<ChildProcess>, backend: Arc<Backend>) {
+        let settings = &self.settings;
+        if settings.health_interval_ms == 0 {
+            return;
+        }
+        let interval = Duration::from_millis(settings.health_interval_ms);
+        let timeout = Duration::from_millis(settings.health_timeout_ms);
+        let allowed = settings.health_misses;
+        let kind = self.config.kind;
+        // The task holds the backend only while it probes: a retired
+        // version's drain waits for every holder to let go.
+        let backend = Arc::downgrade(&backend);
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut misses = 0;
+            loop {
+                tokio::time::sleep(interval).await;
+                if !this.is_serving(&child) || this.shutting_down.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Some(probed) = backend.upgrade() else {
+                    return;
+                };
+                let verdict = match tokio::time::timeout(timeout, probed.probe(kind)).await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(reason)) => Err(reason),
+                    Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+                };
+                drop(probed);
+                match verdict {
+                    Ok(()) => misses = 0,
+                    // A process that exited is the crash monitor's business.
+                    Err(_) if child.exit_status().is_some() => return,
+                    Err(reason) => {
+                        misses += 1;
+                        if misses >= allowed {
+                            this.replace_unresponsive(&child, misses, reason).await;
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Starts a fresh process of `stuck`'s version and switches to it; the
+    /// stuck one drains (up to the drain timeout) and is stopped.
+    async fn replace_unresponsive(
+        self: &Arc<Self>,
+        stuck: &Arc<ChildProcess>,
+        misses: u32,
+        reason: String,
+    ) {
+        let version = stuck.version;
+        self.emit(EventKind::Unresponsive {
+            version,
+            misses,
+            reason: reason.clone(),
+        });
+        self.record_error(format!(
+            "version {version} (pid {}) stopped answering health checks ({misses} missed: {reason}); replacing it",
+            stuck.pid
+        ));
+        self.set_phase(Phase::Unresponsive);
+        let _op = self.op.lock().await;
+        if !self.is_serving(stuck) || self.shutting_down.load(Ordering::SeqCst) {
+            return;
+        }
+        let record = self.store().get(version).cloned();
+        let started = Instant::now();
+        let launched = match record {
+            Some(record) => self.launch(&record).await,
+            None => Err(format!("version {version} is not in the store")),
+        };
+        match launched {
+            Ok(launched) => {
+                if self.promote(launched, started).is_ok() {
+                    self.metrics.reload("replaced");
+                    self.state().restarts += 1;
+                }
+            }
+            Err(error) => {
+                // The stuck process keeps the route: it may wake up, and
+                // nothing better is available. The next checks try again.
+                self.record_error(format!(
+                    "version {version} stopped answering and a fresh process of it did not start: {error}"
+                ));
+                self.emit(EventKind::ReloadFailed {
+                    version,
+                    reason: error.clone(),
+                });
+                self.watch_health_after_failure(stuck);
+            }
+        }
+    }
+
+    /// Keeps checking a stuck version whose replacement failed.
+    fn watch_health_after_failure(self: &Arc<Self>, stuck: &Arc<ChildProcess>) {
+        if let Some(backend) = self.route.current() {
+            self.watch_health(stuck.clone(), backend);
+        }
+    }
+
+    /// True while `child` is the process this service serves from.
+    fn is_serving(&self, child: &Arc<ChildProcess>) -> bool {
+        self.state()
+            .serving
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(c, child))
     }
 
     /// Restarts the serving version if its process dies on its own.
@@ -499,17 +640,12 @@ impl ServiceRuntime {
             if child.is_stopping() || this.shutting_down.load(Ordering::SeqCst) {
                 return;
             }
-            let still_current = this
-                .state()
-                .serving
-                .as_ref()
-                .is_some_and(|c| Arc::ptr_eq(c, &child));
-            if !still_current {
+            if !this.is_serving(&child) {
                 return;
             }
             this.emit(EventKind::Crashed {
                 version: child.version,
-                status: status.clone(),
+                status: status.to_string(),
             });
             this.record_error(format!("version {} {status}", child.version));
             // A version that keeps dying soon after starting is restarted
@@ -541,12 +677,7 @@ impl ServiceRuntime {
             }
             let outcome = {
                 let _op = self.op.lock().await;
-                let still_current = self
-                    .state()
-                    .serving
-                    .as_ref()
-                    .is_some_and(|c| Arc::ptr_eq(c, &dead));
-                if !still_current {
+                if !self.is_serving(&dead) {
                     return;
                 }
                 let record = self.store().get(dead.version).cloned();
@@ -562,11 +693,12 @@ impl ServiceRuntime {
                             // The dead process needs no drain.
                             state.serving = None;
                         }
-                        let old = self.route.switch(backend);
+                        let old = self.route.switch(backend.clone());
                         drop(old);
                         self.state().serving = Some(child.clone());
                         self.state().phase = Some(Phase::Serving);
-                        self.monitor(child);
+                        self.monitor(child.clone());
+                        self.watch_health(child, backend);
                         Ok(())
                     }
                     Err(reason) => Err(reason),
@@ -582,17 +714,61 @@ impl ServiceRuntime {
                     return;
                 }
                 Err(reason) => {
+                    self.state().restarts += 1;
+                    self.record_error(format!(
+                        "version {} died and could not be restarted (attempt {attempt}): {reason}",
+                        dead.version
+                    ));
                     self.emit(EventKind::RestartFailed {
                         version: dead.version,
                         attempt,
                         reason,
                         retry_in_ms: delay.as_millis() as u64,
                     });
+                    if attempt >= FALL_BACK_AFTER && self.fall_back(&dead).await {
+                        return;
+                    }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(RESTART_MAX_DELAY);
                 }
             }
         }
+    }
+
+    /// Serves the newest other kept version that starts, in place of `dead`
+    /// (whose own artifact will not start). Returns true if one serves.
+    async fn fall_back(self: &Arc<Self>, dead: &Arc<ChildProcess>) -> bool {
+        let _op = self.op.lock().await;
+        if !self.is_serving(dead) || self.shutting_down.load(Ordering::SeqCst) {
+            return true;
+        }
+        let candidates: Vec<u64> = self
+            .store()
+            .history()
+            .iter()
+            .rev()
+            .filter(|r| r.version != dead.version && r.is_rollback_target())
+            .map(|r| r.version)
+            .collect();
+        for candidate in candidates {
+            let staged = self.store().stage_rollback(Some(candidate));
+            let Ok(record) = staged else {
+                continue;
+            };
+            if let Ok(version) = self.deploy_new(record).await {
+                self.metrics.reload("fell_back");
+                self.emit(EventKind::RolledBack {
+                    version,
+                    artifact_of: candidate,
+                });
+                self.record_error(format!(
+                    "version {} died and would not start again; version {version} serves the artifact of version {candidate} instead",
+                    dead.version
+                ));
+                return true;
+            }
+        }
+        false
     }
 
     /// Stops routing and stops every process of this service, draining first.
@@ -606,14 +782,53 @@ impl ServiceRuntime {
             (state.serving.take(), std::mem::take(&mut state.draining))
         };
         if let Some(backend) = backend {
-            backend.drained(self.settings.drain_timeout()).await;
+            backend
+                .drained(self.config.drain_timeout(&self.settings))
+                .await;
         }
-        let grace = self.settings.stop_grace();
+        let grace = self.config.stop_grace(&self.settings);
         for child in serving.into_iter().chain(draining) {
             child.stop(grace).await;
             self.emit(EventKind::Stopped {
                 version: child.version,
             });
         }
+    }
+}
+
+/// Probes `backend` until `child` answers its ready check, exits, or
+/// `timeout` passes.
+async fn wait_ready(
+    backend: &Backend,
+    child: &ChildProcess,
+    kind: ServiceKind,
+    timeout: Duration,
+) -> Result<(), NotReady> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    let mut last;
+    loop {
+        if let Some(status) = child.exit_status() {
+            return Err(NotReady::Exited(status));
+        }
+        if child.socket.exists() {
+            match backend.probe(kind).await {
+                Ok(()) => return Ok(()),
+                Err(reason) => last = reason,
+            }
+        } else {
+            last = format!("socket {} not created yet", child.socket.display());
+        }
+        if started.elapsed() >= timeout {
+            return Err(NotReady::Timeout {
+                timeout_ms: timeout.as_millis(),
+                last,
+            });
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            status = child.exited() => return Err(NotReady::Exited(status)),
+        }
+        pause = (pause * 2).min(Duration::from_millis(25));
     }
 }

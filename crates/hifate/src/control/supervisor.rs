@@ -7,21 +7,21 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, Context as _};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::builder::{self, BuildPlan};
+use super::builder::{self, BuildPlan};
+use super::events::{Event, EventKind, EventLog};
+use super::lock::StateLock;
+use super::service::{DeployError, Phase, ServiceRuntime, ServiceStatus};
+use super::sources;
+use super::store::VersionRecord;
+use super::watch::{self, Detection, Watcher};
 use crate::config::{Config, Settings};
-use crate::events::{Event, EventKind, EventLog};
-use crate::proxy;
-use crate::service::{DeployError, Phase, ServiceRuntime, ServiceStatus};
-use crate::sources;
-use crate::store::VersionRecord;
-use crate::watch::{self, Watcher};
 
 /// What a reload did to one service. Never claims a swap that did not happen.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ReloadOutcome {
     /// A new version serves.
@@ -73,8 +73,10 @@ struct Inner {
     watcher: Mutex<Option<Watcher>>,
     /// Where watchers send batches of changed paths.
     batches: Mutex<Option<mpsc::UnboundedSender<Vec<PathBuf>>>>,
-    watch_mode: Mutex<String>,
+    detection: Mutex<Detection>,
     socket_dir: Mutex<Option<tempfile::TempDir>>,
+    /// Held from start to the end of shutdown: one supervisor per state directory.
+    state_lock: Mutex<Option<StateLock>>,
     ports: BTreeMap<String, SocketAddr>,
     admin_addr: SocketAddr,
     /// The runtime the supervisor was started on (the proxy workers have
@@ -89,9 +91,14 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    /// Binds every public port, starts every service (its last good version
-    /// if one is kept, else a fresh build), then starts watching for changes.
-    pub async fn start(config: Config) -> anyhow::Result<Supervisor> {
+    /// The supervisor of `config`'s services, whose public ports are already
+    /// bound at `ports` (by service name) and `admin_addr`. Opens the state
+    /// directory; starts nothing yet (see [`run`](Self::run)).
+    pub fn new(
+        config: Config,
+        ports: BTreeMap<String, SocketAddr>,
+        admin_addr: SocketAddr,
+    ) -> anyhow::Result<Supervisor> {
         let settings = Arc::new(config.settings.clone());
         std::fs::create_dir_all(&settings.state_dir).with_context(|| {
             format!(
@@ -99,6 +106,10 @@ impl Supervisor {
                 settings.state_dir.display()
             )
         })?;
+        let (state_lock, left_behind) = StateLock::acquire(&settings.state_dir)?;
+        if let Some(old) = left_behind {
+            remove_socket_dir(&old);
+        }
         let events = Arc::new(EventLog::open(&settings.state_dir).with_context(|| {
             format!(
                 "cannot open the event log in {}",
@@ -112,38 +123,7 @@ impl Supervisor {
             .prefix("hifate-")
             .tempdir()
             .context("cannot create a directory for the private sockets")?;
-
-        // Ports first: a port that is taken is a configuration error, and
-        // clients can connect (and get a clear UNAVAILABLE) while we build.
-        let mut listeners = Vec::new();
-        let mut ports = BTreeMap::new();
-        for service in &config.services {
-            let listener = bind(&settings.bind, service.port, &service.name).await?;
-            ports.insert(service.name.clone(), listener.local_addr()?);
-            listeners.push(listener);
-        }
-        let admin_listener = if config
-            .services
-            .iter()
-            .any(|s| s.port == settings.admin_port)
-        {
-            None
-        } else {
-            Some(bind(&settings.bind, settings.admin_port, "admin").await?)
-        };
-        let admin_addr = match &admin_listener {
-            Some(l) => l.local_addr()?,
-            None => ports
-                .values()
-                .copied()
-                .find(|a| a.port() == settings.admin_port)
-                .context("admin port")?,
-        };
-
-        let discover_config = config.clone();
-        let source_sets = tokio::task::spawn_blocking(move || sources::discover(&discover_config))
-            .await
-            .context("source discovery panicked")??;
+        state_lock.record_socket_dir(socket_dir.path())?;
 
         // Every child learns where every service's front is, so that services
         // call each other through the front (and never see each other's swaps).
@@ -165,67 +145,67 @@ impl Supervisor {
         for service in &config.services {
             let mut service = service.clone();
             let mut env = peers.clone();
+            let data_dir = settings.state_dir.join("data").join(&service.name);
+            std::fs::create_dir_all(&data_dir).with_context(|| {
+                format!("cannot create the data directory {}", data_dir.display())
+            })?;
+            env.insert(
+                hifate_sdk::ENV_DATA_DIR.to_owned(),
+                data_dir.display().to_string(),
+            );
             env.append(&mut service.env);
             service.env = env;
-            let sources = source_sets.get(&service.name).cloned().unwrap_or_default();
             services.push(ServiceRuntime::new(
                 service,
-                sources,
+                sources::SourceSet::default(),
                 settings.clone(),
                 events.clone(),
                 socket_dir.path().to_owned(),
             )?);
         }
-
-        let token = crate::admin::token::load_or_create(
-            settings.admin_token.as_deref(),
-            &settings.state_dir,
-        )
-        .with_context(|| {
-            format!(
-                "cannot read or create the admin token in {}",
-                settings.state_dir.display()
-            )
-        })?;
-        let supervisor = Supervisor {
+        Ok(Supervisor {
             inner: Arc::new(Inner {
                 config,
-                settings: settings.clone(),
+                settings,
                 services,
                 events,
                 reload_lock: tokio::sync::Mutex::new(()),
                 tasks: Mutex::new(Vec::new()),
                 watcher: Mutex::new(None),
                 batches: Mutex::new(None),
-                watch_mode: Mutex::new(String::new()),
+                detection: Mutex::new(Detection::Off),
                 socket_dir: Mutex::new(Some(socket_dir)),
+                state_lock: Mutex::new(Some(state_lock)),
                 ports,
                 admin_addr,
                 runtime: tokio::runtime::Handle::current(),
             }),
-        };
-        let admin = crate::admin::router(supervisor.clone(), token);
-        let mut tasks = Vec::new();
-        for (service, listener) in supervisor.inner.services.iter().zip(listeners) {
-            let front = proxy::Front {
-                route: Some(service.route.clone()),
-                admin: (service.config.port == settings.admin_port).then(|| admin.clone()),
-            };
-            tasks.push(tokio::spawn(proxy::serve(listener, front)));
-        }
-        if let Some(listener) = admin_listener {
-            let front = proxy::Front {
-                route: None,
-                admin: Some(admin),
-            };
-            tasks.push(tokio::spawn(proxy::serve(listener, front)));
-        }
-        if let Ok(mut slot) = supervisor.inner.tasks.lock() {
+        })
+    }
+
+    /// Keeps `tasks` (the fronts serving the public ports) until shutdown,
+    /// which aborts them and so closes the ports.
+    pub fn hold(&self, tasks: impl IntoIterator<Item = JoinHandle<()>>) {
+        if let Ok(mut slot) = self.inner.tasks.lock() {
             slot.extend(tasks);
         }
-        supervisor.start_services().await;
-        supervisor.start_watching()?;
-        Ok(supervisor)
+    }
+
+    /// Reads the dependency graph, starts every service (its last good
+    /// version if one is kept, else a fresh build), then starts watching
+    /// for changes.
+    pub async fn run(&self) -> anyhow::Result<()> {
+        let config = self.inner.config.clone();
+        let source_sets = tokio::task::spawn_blocking(move || sources::discover(&config))
+            .await
+            .context("source discovery panicked")??;
+        for service in &self.inner.services {
+            if let Some(set) = source_sets.get(service.name()) {
+                service.set_sources(set.clone());
+            }
+        }
+        self.start_services().await;
+        self.start_watching()
     }
 
     /// Resumes kept versions at once, without building; builds (in one cargo
@@ -278,7 +258,7 @@ impl Supervisor {
             *slot = Some(tx);
         }
         self.watch_roots()?;
-        let mode = self.watch_mode();
+        let mode = self.detection().to_string();
         for service in &self.inner.services {
             let files = service.sources().files().len();
             service.set_watched_files(files);
@@ -313,8 +293,8 @@ impl Supervisor {
             tx,
         )
         .context("cannot watch the service sources")?;
-        if let Ok(mut mode) = self.inner.watch_mode.lock() {
-            mode.clone_from(&watcher.mode);
+        if let Ok(mut detection) = self.inner.detection.lock() {
+            *detection = watcher.detection;
         }
         if let Ok(mut slot) = self.inner.watcher.lock() {
             // Dropping the previous watcher stops it.
@@ -484,28 +464,38 @@ impl Supervisor {
                         Err(DeployError::StartFailed { version, reason }) => {
                             ReloadOutcome::StartFailed { version, reason }
                         }
-                        Err(other) => ReloadOutcome::Error {
-                            reason: other.to_string(),
-                        },
+                        // Start failures were recorded by the swap protocol;
+                        // everything else is recorded here, so that no failed
+                        // reload goes unreported.
+                        Err(other) => {
+                            let reason = other.to_string();
+                            service.record_error(format!("reload failed: {reason}"));
+                            service.emit(EventKind::DeployFailed {
+                                reason: reason.clone(),
+                            });
+                            ReloadOutcome::Error { reason }
+                        }
                     }
                 }
                 Some(Err(diagnostics)) => {
+                    service.record_error(format!("build failed:\n{diagnostics}"));
+                    service.settle_phase();
                     service.emit(EventKind::BuildFailed {
                         diagnostics: diagnostics.clone(),
-                    });
-                    service.record_error(format!("build failed:\n{diagnostics}"));
-                    service.set_phase(if service.current_version().is_some() {
-                        Phase::Serving
-                    } else {
-                        Phase::Failed
                     });
                     ReloadOutcome::BuildFailed {
                         diagnostics: diagnostics.clone(),
                     }
                 }
-                None => ReloadOutcome::Error {
-                    reason: "the build reported nothing for this service".into(),
-                },
+                None => {
+                    let reason = "the build reported nothing for this service".to_owned();
+                    service.record_error(format!("reload failed: {reason}"));
+                    service.settle_phase();
+                    service.emit(EventKind::DeployFailed {
+                        reason: reason.clone(),
+                    });
+                    ReloadOutcome::Error { reason }
+                }
             };
             service.metrics.reload(outcome.label());
             outcomes.insert(name, outcome);
@@ -630,13 +620,13 @@ impl Supervisor {
         &self.inner.settings
     }
 
-    /// How changes are detected (`"file events"`, `"polling every 30 s"`, ...).
-    pub fn watch_mode(&self) -> String {
+    /// How changes are detected.
+    pub fn detection(&self) -> Detection {
         self.inner
-            .watch_mode
+            .detection
             .lock()
-            .map(|m| m.clone())
-            .unwrap_or_default()
+            .map(|d| *d)
+            .unwrap_or(Detection::Off)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -672,19 +662,29 @@ impl Supervisor {
         if let Ok(mut dir) = self.inner.socket_dir.lock() {
             dir.take();
         }
+        if let Ok(mut lock) = self.inner.state_lock.lock() {
+            lock.take();
+        }
     }
 }
 
-async fn bind(bind: &str, port: u16, name: &str) -> anyhow::Result<tokio::net::TcpListener> {
-    let addr: SocketAddr = format!("{bind}:{port}")
-        .parse()
-        .with_context(|| format!("bad bind address {bind:?}"))?;
-    tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!(
-            "cannot listen on {addr} for {name}: is another process using the port? \
-             (change the port in the config or pass --port {name}=PORT)"
-        )
-    })
+/// Removes the private socket directory a killed supervisor left behind
+/// (only one of ours: a `hifate-*` directory in the temp dir).
+fn remove_socket_dir(dir: &Path) {
+    let ours = dir.starts_with(std::env::temp_dir())
+        && dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("hifate-"));
+    if ours && dir.is_dir() {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => tracing::info!(
+                "removed {}, left behind by a supervisor that did not stop",
+                dir.display()
+            ),
+            Err(error) => tracing::warn!("cannot remove {}: {error}", dir.display()),
+        }
+    }
 }
 
 async fn source_hash(service: &Arc<ServiceRuntime>) -> String {

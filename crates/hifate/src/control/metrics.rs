@@ -1,23 +1,12 @@
-//! Counters the proxy and the swap protocol update as they go, and the
-//! Prometheus text rendering of them.
-//!
-//! The per-request counters are plain atomics owned by each version, so the
-//! proxy's hot path costs two relaxed increments; everything else is read
-//! and formatted only when `/metrics` is scraped.
+//! Reload statistics, and the Prometheus text rendering of them together
+//! with the data plane's request counters.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-/// Requests and errors of one version of one service.
-#[derive(Debug, Default)]
-pub struct VersionCounters {
-    pub requests: AtomicU64,
-    /// gRPC statuses other than OK, HTTP 5xx, and requests no version took.
-    pub errors: AtomicU64,
-    pub in_flight: AtomicU64,
-}
+use crate::data::counters::{RouteCounters, VersionCounters};
 
 /// Upper bounds (ms) of the swap-duration histogram buckets.
 pub const SWAP_BUCKETS_MS: [u64; 12] = [5, 10, 20, 30, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -25,30 +14,13 @@ pub const SWAP_BUCKETS_MS: [u64; 12] = [5, 10, 20, 30, 50, 100, 250, 500, 1000, 
 /// A service's reload statistics.
 #[derive(Debug, Default)]
 pub struct ServiceMetrics {
-    versions: Mutex<BTreeMap<u64, Arc<VersionCounters>>>,
     reloads: Mutex<BTreeMap<&'static str, u64>>,
     swap_buckets: [AtomicU64; SWAP_BUCKETS_MS.len()],
     swap_count: AtomicU64,
     swap_sum_ms: AtomicU64,
-    /// Requests refused because no version was serving.
-    pub unrouted: AtomicU64,
 }
 
 impl ServiceMetrics {
-    /// The counters of `version` (shared by all processes of that version).
-    pub fn version(&self, version: u64) -> Arc<VersionCounters> {
-        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
-        let counters = versions.entry(version).or_default().clone();
-        // Keep the newest versions only; old ones stop changing anyway.
-        while versions.len() > 20 {
-            let Some(oldest) = versions.keys().next().copied() else {
-                break;
-            };
-            versions.remove(&oldest);
-        }
-        counters
-    }
-
     /// Counts a reload by outcome (`swapped`, `build_failed`, ...).
     pub fn reload(&self, outcome: &'static str) {
         let mut reloads = self.reloads.lock().unwrap_or_else(|p| p.into_inner());
@@ -67,13 +39,15 @@ impl ServiceMetrics {
 }
 
 /// Renders every service's metrics in the Prometheus text format (0.0.4).
-pub fn render<'a>(services: impl Iterator<Item = (&'a str, &'a ServiceMetrics)> + Clone) -> String {
+pub fn render<'a>(
+    services: impl Iterator<Item = (&'a str, &'a ServiceMetrics, &'a RouteCounters)> + Clone,
+) -> String {
     let mut out = String::new();
     let family = |out: &mut String, name: &str, kind: &str, help: &str| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
     };
     type Field = fn(&VersionCounters) -> &AtomicU64;
-    let per_version: [(&str, &str, &str, Field); 3] = [
+    let per_version: [(&str, &str, &str, Field); 4] = [
         (
             "hifate_requests_total",
             "counter",
@@ -83,8 +57,14 @@ pub fn render<'a>(services: impl Iterator<Item = (&'a str, &'a ServiceMetrics)> 
         (
             "hifate_request_errors_total",
             "counter",
-            "Requests answered with a gRPC error status or HTTP 5xx, by service and version.",
-            |c| &c.errors,
+            "Server faults (gRPC UNKNOWN, INTERNAL, UNAVAILABLE, DATA_LOSS, DEADLINE_EXCEEDED; HTTP 5xx; no answer), by service and version.",
+            |c| &c.server_errors,
+        ),
+        (
+            "hifate_request_client_errors_total",
+            "counter",
+            "Requests refused as the caller's mistake (other gRPC errors such as INVALID_ARGUMENT; HTTP 4xx), by service and version.",
+            |c| &c.client_errors,
         ),
         (
             "hifate_requests_in_flight",
@@ -95,12 +75,12 @@ pub fn render<'a>(services: impl Iterator<Item = (&'a str, &'a ServiceMetrics)> 
     ];
     for (name, kind, help, field) in per_version {
         family(&mut out, name, kind, help);
-        for (service, m) in services.clone() {
-            for (version, c) in m.versions.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        for (service, _, counters) in services.clone() {
+            for (version, c) in counters.versions() {
                 let _ = writeln!(
                     out,
                     "{name}{{service=\"{service}\",version=\"{version}\"}} {}",
-                    field(c).load(Ordering::Relaxed)
+                    field(&c).load(Ordering::Relaxed)
                 );
             }
         }
@@ -111,11 +91,11 @@ pub fn render<'a>(services: impl Iterator<Item = (&'a str, &'a ServiceMetrics)> 
         "counter",
         "Requests refused because no version was serving.",
     );
-    for (service, m) in services.clone() {
+    for (service, _, counters) in services.clone() {
         let _ = writeln!(
             out,
             "hifate_unrouted_requests_total{{service=\"{service}\"}} {}",
-            m.unrouted.load(Ordering::Relaxed)
+            counters.unrouted.load(Ordering::Relaxed)
         );
     }
     family(
@@ -124,7 +104,7 @@ pub fn render<'a>(services: impl Iterator<Item = (&'a str, &'a ServiceMetrics)> 
         "counter",
         "Reloads, rollbacks and restarts by outcome.",
     );
-    for (service, m) in services.clone() {
+    for (service, m, _) in services.clone() {
         for (outcome, n) in m.reloads.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             let _ = writeln!(
                 out,
@@ -138,7 +118,7 @@ pub fn render<'a>(services: impl Iterator<Item = (&'a str, &'a ServiceMetrics)> 
         "histogram",
         "From process start to route switch, per successful swap.",
     );
-    for (service, m) in services {
+    for (service, m, _) in services {
         for (bucket, bound) in m.swap_buckets.iter().zip(SWAP_BUCKETS_MS) {
             let _ = writeln!(
                 out,

@@ -15,14 +15,47 @@ use notify::event::{EventKind, MetadataKind, ModifyKind};
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 
+use super::sources::is_ignored;
 use crate::config::WatchMode;
-use crate::sources::is_ignored;
+
+/// How changes are being detected (what a [`WatchMode`] became: file events
+/// may be unavailable, and then polling takes over).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detection {
+    /// OS file events (inotify).
+    FileEvents,
+    /// Comparing modification times every `every`.
+    Polling { every: Duration },
+    /// Only explicit reloads.
+    Off,
+}
+
+impl Detection {
+    /// True unless detection is off.
+    pub fn is_running(&self) -> bool {
+        *self != Detection::Off
+    }
+
+    /// True when polling (by choice, or as the fallback).
+    pub fn is_polling(&self) -> bool {
+        matches!(self, Detection::Polling { .. })
+    }
+}
+
+impl std::fmt::Display for Detection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Detection::FileEvents => f.write_str("file events"),
+            Detection::Polling { every } => write!(f, "polling every {} s", every.as_secs()),
+            Detection::Off => f.write_str("off"),
+        }
+    }
+}
 
 /// A running watcher; dropping it stops watching.
 pub struct Watcher {
     _inner: Box<dyn notify::Watcher + Send>,
-    /// `"events"` or `"poll every N s"`, for logs and status.
-    pub mode: String,
+    pub detection: Detection,
 }
 
 /// Watches `roots` recursively, and `files` (single files elsewhere, through
@@ -83,13 +116,13 @@ pub fn watch(
         WatchMode::Off => {
             return Ok(Watcher {
                 _inner: Box::new(notify::NullWatcher),
-                mode: "off".into(),
+                detection: Detection::Off,
             })
         }
         WatchMode::Events => match events_watcher(&roots, &file_dirs, handler.clone()) {
             Ok(w) => Watcher {
                 _inner: w,
-                mode: "file events".into(),
+                detection: Detection::FileEvents,
             },
             Err(error) => {
                 tracing::warn!(
@@ -135,7 +168,7 @@ where
     add_watches(&mut watcher, roots, dirs)?;
     Ok(Watcher {
         _inner: Box::new(watcher),
-        mode: format!("polling every {} s", interval.as_secs()),
+        detection: Detection::Polling { every: interval },
     })
 }
 
@@ -279,7 +312,7 @@ mod tests {
             tx,
         )
         .unwrap();
-        assert_eq!(watcher.mode, "polling every 1 s");
+        assert_eq!(watcher.detection.to_string(), "polling every 1 s");
         tokio::time::sleep(Duration::from_millis(1200)).await;
         std::fs::write(root.join("lib.rs"), "changed").unwrap();
         let batch = tokio::time::timeout(Duration::from_secs(5), rx.recv())

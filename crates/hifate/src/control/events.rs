@@ -49,6 +49,11 @@ pub enum EventKind {
         version: u64,
         reason: String,
     },
+    /// A reload stopped before any new process started (the version store
+    /// could not take the artifact, say); the serving version keeps serving.
+    DeployFailed {
+        reason: String,
+    },
     RolledBack {
         version: u64,
         artifact_of: u64,
@@ -68,6 +73,12 @@ pub enum EventKind {
     Restarted {
         version: u64,
         attempt: u32,
+    },
+    /// The serving version missed its health checks; it is being replaced.
+    Unresponsive {
+        version: u64,
+        misses: u32,
+        reason: String,
     },
     RestartFailed {
         version: u64,
@@ -144,6 +155,9 @@ impl Event {
             EventKind::ReloadFailed { version, reason } => {
                 format!("[{s}] version {version} failed, the serving version keeps serving: {reason}")
             }
+            EventKind::DeployFailed { reason } => {
+                format!("[{s}] reload failed, the serving version keeps serving: {reason}")
+            }
             EventKind::RolledBack {
                 version,
                 artifact_of,
@@ -165,6 +179,13 @@ impl Event {
             EventKind::Crashed { version, status } => {
                 format!("[{s}] version {version} died on its own ({status}); restarting")
             }
+            EventKind::Unresponsive {
+                version,
+                misses,
+                reason,
+            } => format!(
+                "[{s}] version {version} stopped answering ({misses} health checks missed: {reason}); starting a fresh process of it"
+            ),
             EventKind::Restarted { version, attempt } => {
                 format!("[{s}] version {version} restarted (attempt {attempt})")
             }
@@ -184,15 +205,40 @@ impl Event {
             self.kind,
             EventKind::BuildFailed { .. }
                 | EventKind::ReloadFailed { .. }
+                | EventKind::DeployFailed { .. }
                 | EventKind::Crashed { .. }
+                | EventKind::Unresponsive { .. }
                 | EventKind::RestartFailed { .. }
         )
     }
 }
 
+/// Past this size `events.jsonl` moves aside to `events.jsonl.1` (replacing
+/// the one before), at start and while running: two files at most.
+const ROTATE_BYTES: u64 = 10 << 20;
+
+/// The open log file and how much of it is written.
+struct LogFile {
+    file: std::fs::File,
+    len: u64,
+}
+
+/// Opens the log for appending, first moving it aside if it is too large.
+fn open_rotated(path: &Path) -> std::io::Result<LogFile> {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > ROTATE_BYTES) {
+        std::fs::rename(path, path.with_extension("jsonl.1"))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let len = file.metadata()?.len();
+    Ok(LogFile { file, len })
+}
+
 /// Records events: log line, `events.jsonl`, broadcast.
 pub struct EventLog {
-    file: Mutex<Option<std::fs::File>>,
+    file: Mutex<Option<LogFile>>,
     path: PathBuf,
     live: broadcast::Sender<Event>,
 }
@@ -202,14 +248,7 @@ impl EventLog {
     pub fn open(state_dir: &Path) -> std::io::Result<EventLog> {
         std::fs::create_dir_all(state_dir)?;
         let path = state_dir.join("events.jsonl");
-        // Keep the log bounded: past 10 MiB the old one moves aside.
-        if std::fs::metadata(&path).is_ok_and(|m| m.len() > 10 << 20) {
-            std::fs::rename(&path, state_dir.join("events.jsonl.1"))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
+        let file = open_rotated(&path)?;
         let (live, _) = broadcast::channel(1024);
         Ok(EventLog {
             file: Mutex::new(Some(file)),
@@ -236,9 +275,20 @@ impl EventLog {
         }
         if let Ok(line) = serde_json::to_string(&event) {
             if let Ok(mut guard) = self.file.lock() {
-                if let Some(file) = guard.as_mut() {
-                    if let Err(error) = writeln!(file, "{line}") {
-                        tracing::warn!(%error, path = %self.path.display(), "cannot append event");
+                if guard.as_ref().is_some_and(|f| f.len > ROTATE_BYTES) {
+                    match open_rotated(&self.path) {
+                        Ok(fresh) => *guard = Some(fresh),
+                        Err(error) => {
+                            tracing::warn!(%error, path = %self.path.display(), "cannot rotate the event log")
+                        }
+                    }
+                }
+                if let Some(log) = guard.as_mut() {
+                    match writeln!(log.file, "{line}") {
+                        Ok(()) => log.len += line.len() as u64 + 1,
+                        Err(error) => {
+                            tracing::warn!(%error, path = %self.path.display(), "cannot append event")
+                        }
                     }
                 }
             }

@@ -2,16 +2,13 @@
 //! version's private Unix socket, its ready check, and its in-flight count.
 
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
-use http_body::{Body, Frame, SizeHint};
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::{BodyExt as _, Either, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -19,9 +16,9 @@ use prost::Message as _;
 use tokio::net::UnixStream;
 use tokio::sync::Notify;
 
-use crate::child::ChildProcess;
-use crate::config::ServiceKind;
-use crate::metrics::VersionCounters;
+use super::classify::Class;
+use super::counters::VersionCounters;
+use super::{workers, ServiceKind};
 
 /// Why a request could not be passed to a version.
 #[derive(Debug, thiserror::Error)]
@@ -40,56 +37,12 @@ pub enum BackendError {
     Request(#[from] hyper::Error),
 }
 
-/// Why a new version did not become ready.
-#[derive(Debug, thiserror::Error)]
-pub enum NotReady {
-    #[error("process {0} before it was ready")]
-    Exited(String),
-    #[error("not ready within {timeout_ms} ms (last check: {last})")]
-    Timeout { timeout_ms: u128, last: String },
-}
-
 /// A request body forwarded to a version: the client's own streaming body,
 /// or one the supervisor made itself (ready checks).
-#[derive(Debug)]
-pub enum ForwardBody {
-    Incoming(Incoming),
-    Full(Full<Bytes>),
-}
+pub type ForwardBody = Either<Incoming, Full<Bytes>>;
 
-impl Body for ForwardBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        match self.get_mut() {
-            ForwardBody::Incoming(body) => Pin::new(body).poll_frame(cx),
-            ForwardBody::Full(body) => match Pin::new(body).poll_frame(cx) {
-                Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
-                Poll::Ready(Some(Err(never))) => match never {},
-                Poll::Ready(None) => Poll::Ready(None),
-                Poll::Pending => Poll::Pending,
-            },
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            ForwardBody::Incoming(body) => body.is_end_stream(),
-            ForwardBody::Full(body) => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            ForwardBody::Incoming(body) => body.size_hint(),
-            ForwardBody::Full(body) => body.size_hint(),
-        }
-    }
-}
+/// The largest header (and trailer) list the proxy takes from a version.
+pub const MAX_HEADER_LIST: u32 = 1 << 20;
 
 /// One version as the front proxy sees it.
 #[derive(Debug)]
@@ -120,7 +73,7 @@ impl Backend {
             version,
             version_header: HeaderValue::from(version),
             socket,
-            connections: (0..=crate::proxy::worker_count())
+            connections: (0..=workers::count())
                 .map(|_| Connection::default())
                 .collect(),
             in_flight: AtomicU64::new(0),
@@ -139,7 +92,10 @@ impl Backend {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.counters.in_flight.fetch_add(1, Ordering::Relaxed);
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
-        InFlight { backend: self }
+        InFlight {
+            backend: self,
+            counted: AtomicBool::new(false),
+        }
     }
 
     /// Sends one request over the version's connection (connecting if needed).
@@ -172,15 +128,26 @@ impl Backend {
         })
     }
 
-    /// Opens this thread's connection now (it is otherwise opened by the
-    /// first request sent from this thread).
-    pub async fn connect_here(&self) -> Result<(), BackendError> {
-        self.sender().await.map(|_| ())
+    /// Opens every proxy worker's connection to this version (before the
+    /// route switches to it), so that no request after the switch waits for
+    /// a connection to be set up. Bounded by `limit`; a worker that has not
+    /// connected by then connects on its first request instead.
+    pub async fn warm(self: &Arc<Self>, limit: Duration) {
+        let tasks = workers::spawn_on_each(|| {
+            let backend = self.clone();
+            async move { backend.sender().await.map(|_| ()) }
+        });
+        let _ = tokio::time::timeout(limit, async {
+            for task in tasks {
+                let _ = task.await;
+            }
+        })
+        .await;
     }
 
     /// This thread's connection.
     fn connection(&self) -> &Connection {
-        let index = crate::proxy::current_worker().min(self.connections.len() - 1);
+        let index = workers::current().unwrap_or(self.connections.len() - 1);
         &self.connections[index]
     }
 
@@ -204,6 +171,10 @@ impl Backend {
             .initial_stream_window_size(1 << 20)
             .initial_connection_window_size(4 << 20)
             .adaptive_window(false)
+            // hyper's default (16 KiB) is below what a service may send in
+            // its trailers; an answer over the limit would turn into an
+            // outage-looking UNAVAILABLE instead of the service's own status.
+            .max_header_list_size(MAX_HEADER_LIST)
             .handshake(TokioIo::new(stream))
             .await
             .map_err(|source| BackendError::Handshake {
@@ -242,52 +213,18 @@ impl Backend {
         }
     }
 
-    /// Polls `child` until it answers its ready check, exits, or `timeout` passes.
-    pub async fn wait_ready(
-        &self,
-        child: &ChildProcess,
-        kind: ServiceKind,
-        timeout: Duration,
-    ) -> Result<(), NotReady> {
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(1);
-        let mut last;
-        loop {
-            if let Some(status) = child.exit_status() {
-                return Err(NotReady::Exited(status));
-            }
-            if self.socket.exists() {
-                match self.check(kind).await {
-                    Ok(()) => return Ok(()),
-                    Err(reason) => last = reason,
-                }
-            } else {
-                last = format!("socket {} not created yet", self.socket.display());
-            }
-            if started.elapsed() >= timeout {
-                return Err(NotReady::Timeout {
-                    timeout_ms: timeout.as_millis(),
-                    last,
-                });
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                status = child.exited() => return Err(NotReady::Exited(status)),
-            }
-            pause = (pause * 2).min(Duration::from_millis(25));
-        }
-    }
-
     /// One ready check: grpc.health.v1 `SERVING`, or `GET /health` → 200.
-    async fn check(&self, kind: ServiceKind) -> Result<(), String> {
+    /// The error says what was wrong, for the status of a failed start.
+    pub async fn probe(&self, kind: ServiceKind) -> Result<(), String> {
         let request = match kind {
             ServiceKind::Grpc => Request::post("http://localhost/grpc.health.v1.Health/Check")
                 .header("content-type", "application/grpc")
                 .header("te", "trailers")
                 // An empty HealthCheckRequest in one uncompressed gRPC frame.
-                .body(ForwardBody::Full(Full::new(Bytes::from_static(&[0; 5])))),
-            ServiceKind::Http => Request::get("http://localhost/health")
-                .body(ForwardBody::Full(Full::new(Bytes::new()))),
+                .body(Either::Right(Full::new(Bytes::from_static(&[0; 5])))),
+            ServiceKind::Http => {
+                Request::get("http://localhost/health").body(Either::Right(Full::new(Bytes::new())))
+            }
         }
         .map_err(|e| e.to_string())?;
         let response = tokio::time::timeout(Duration::from_secs(2), self.send(request))
@@ -337,6 +274,9 @@ impl Connection {
 #[derive(Debug)]
 pub struct InFlight {
     backend: Arc<Backend>,
+    /// A request is classified once, by the first part of its answer that
+    /// decides (a head, trailers, or a broken body).
+    counted: AtomicBool,
 }
 
 impl InFlight {
@@ -344,9 +284,16 @@ impl InFlight {
         &self.backend
     }
 
-    /// Counts this request as failed (error status or 5xx).
-    pub fn failed(&self) {
-        self.backend.counters.errors.fetch_add(1, Ordering::Relaxed);
+    /// Counts how this request ended; later calls are ignored.
+    pub fn classify(&self, class: Class) {
+        if !self.counted.swap(true, Ordering::Relaxed) {
+            self.backend.counters.count(class);
+        }
+    }
+
+    /// True once the request has been classified.
+    pub fn is_classified(&self) -> bool {
+        self.counted.load(Ordering::Relaxed)
     }
 }
 
