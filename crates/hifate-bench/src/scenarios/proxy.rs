@@ -276,7 +276,8 @@ pub fn print_cpu(levels: &[Level]) {
     table.print();
 }
 
-/// h2load through the front port, if it is installed.
+/// h2load through the front port, and against the same binary run by hand
+/// (standalone, on TCP), if h2load is installed.
 async fn h2load(running: &Running) -> anyhow::Result<()> {
     let installed = tokio::process::Command::new("h2load")
         .arg("--version")
@@ -289,49 +290,104 @@ async fn h2load(running: &Running) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let addr = running.address(BAZI_CORE.name)?;
     let body = grpc_frame(&client::fixed_request());
     let file = tempfile::NamedTempFile::new().context("cannot create the h2load body file")?;
     std::fs::write(file.path(), &body)?;
-    let url = format!("http://{addr}/bazi.core.BaziCoreService/CalculateBazi");
+    let front = running.address(BAZI_CORE.name)?;
+    let standalone = Standalone::start(running).await?;
     let mut table = Table::new(
-        "h2load through the front port (1 connection, 3 s after 1 s warm-up)",
-        &["streams", "req/s", "succeeded", "failed"],
+        "h2load (1 connection, 3 s after 1 s warm-up): through the front port, and the same binary run by hand (standalone, TCP)",
+        &["streams", "path", "req/s", "succeeded", "failed"],
     );
     for streams in [16usize, 64] {
-        let output = tokio::process::Command::new("h2load")
-            .args(["-c", "1", "-t", "1", "-m", &streams.to_string()])
-            .args(["-D", "3", "--warm-up-time=1"])
-            .arg("-d")
-            .arg(file.path())
-            .args(["-H", "content-type: application/grpc", "-H", "te: trailers"])
-            .arg(&url)
-            .output()
-            .await
-            .context("cannot run h2load")?;
-        let text = String::from_utf8_lossy(&output.stdout);
-        let (rate, succeeded, failed) = parse_h2load(&text);
-        if rate.is_none() {
-            eprintln!(
-                "h2load output:\n{text}\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
+        for (path, addr) in [("front", front), ("standalone", standalone.addr)] {
+            let url = format!("http://{addr}/bazi.core.BaziCoreService/CalculateBazi");
+            let (rate, succeeded, failed) = h2load_once(file.path(), &url, streams).await?;
+            table.row([
+                streams.to_string(),
+                path.to_owned(),
+                rate.map(fmt_count).unwrap_or_else(|| "?".into()),
+                succeeded
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                failed.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+            ]);
         }
-        table.row([
-            streams.to_string(),
-            rate.map(fmt_count).unwrap_or_else(|| "?".into()),
-            succeeded
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "?".into()),
-            failed.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
-        ]);
     }
+    drop(standalone);
     table.print();
     println!(
-        "command: h2load -c 1 -t 1 -m STREAMS -D 3 --warm-up-time=1 -d BODY -H 'content-type: application/grpc' -H 'te: trailers' {url}\n(BODY: the request as one gRPC frame, {} bytes)",
+        "command: h2load -c 1 -t 1 -m STREAMS -D 3 --warm-up-time=1 -d BODY -H 'content-type: application/grpc' -H 'te: trailers' http://ADDR/bazi.core.BaziCoreService/CalculateBazi\n(BODY: the request as one gRPC frame, {} bytes)",
         body.len()
     );
     Ok(())
+}
+
+/// One h2load run: `(req/s, succeeded, failed)`.
+async fn h2load_once(
+    body: &std::path::Path,
+    url: &str,
+    streams: usize,
+) -> anyhow::Result<(Option<f64>, Option<u64>, Option<u64>)> {
+    let output = tokio::process::Command::new("h2load")
+        .args(["-c", "1", "-t", "1", "-m", &streams.to_string()])
+        .args(["-D", "3", "--warm-up-time=1"])
+        .arg("-d")
+        .arg(body)
+        .args(["-H", "content-type: application/grpc", "-H", "te: trailers"])
+        .arg(url)
+        .output()
+        .await
+        .context("cannot run h2load")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let parsed = parse_h2load(&text);
+    if parsed.0.is_none() {
+        eprintln!(
+            "h2load output:\n{text}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(parsed)
+}
+
+/// The serving bazi_core's own executable, started by hand on a TCP port
+/// (the SDK's standalone mode); killed when dropped.
+struct Standalone {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+}
+
+impl Standalone {
+    async fn start(running: &Running) -> anyhow::Result<Standalone> {
+        let (_, pid) = running.child(BAZI_CORE.name)?;
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+            .context("cannot find the serving version's executable")?;
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], crate::setup::free_port()?));
+        let child = std::process::Command::new(&exe)
+            .env(hifate_sdk::ENV_ADDR, addr.to_string())
+            .env_remove(hifate_sdk::ENV_SOCKET)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {}", exe.display()))?;
+        let standalone = Standalone { child, addr };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "the standalone bazi_core did not listen on {addr} within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(standalone)
+    }
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// One uncompressed gRPC message: flag byte, big-endian length, protobuf.

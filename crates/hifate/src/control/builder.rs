@@ -218,3 +218,27 @@ async fn build_once(plan: &BuildPlan<'_>) -> Result<Built, BuildError> {
         elapsed: started.elapsed(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_machine_failures_are_transient() {
+        let spawn = |errno| BuildError::Spawn {
+            cargo: "cargo".into(),
+            source: std::io::Error::from_raw_os_error(errno),
+        };
+        assert!(spawn(libc::EMFILE).is_transient());
+        assert!(spawn(libc::EAGAIN).is_transient());
+        assert!(!spawn(libc::ENOENT).is_transient());
+        let failed = |text: &str| BuildError::Failed {
+            diagnostics: text.into(),
+        };
+        assert!(
+            failed("error: failed to open file: Too many open files (os error 24)").is_transient()
+        );
+        assert!(!failed("error[E0308]: mismatched types").is_transient());
+        assert!(!BuildError::MissingBinary { bin: "x".into() }.is_transient());
+    }
+}

@@ -302,3 +302,44 @@ impl EventLog {
         self.live.subscribe()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_event_log_moves_aside_past_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        std::fs::write(&path, vec![b'x'; ROTATE_BYTES as usize + 1]).unwrap();
+        let log = EventLog::open(dir.path()).unwrap();
+        let rotated = dir.path().join("events.jsonl.1");
+        assert_eq!(std::fs::metadata(&rotated).unwrap().len(), ROTATE_BYTES + 1);
+        log.emit("svc", EventKind::Stopped { version: 1 });
+        let fresh = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(fresh.lines().count(), 1);
+
+        // While running: past the size, the next event starts a new file.
+        // (The log grows by a filler here, as it would by many events.)
+        let mut filler = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        filler
+            .write_all(&vec![b'y'; ROTATE_BYTES as usize])
+            .unwrap();
+        if let Ok(mut guard) = log.file.lock() {
+            if let Some(file) = guard.as_mut() {
+                file.len = std::fs::metadata(&path).unwrap().len();
+            }
+        }
+        log.emit("svc", EventKind::Stopped { version: 2 });
+        let rotated_now = std::fs::read_to_string(&rotated).unwrap();
+        assert!(rotated_now.contains("\"version\":1"), "{rotated_now}");
+        let fresh = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            fresh.contains("\"version\":2") && fresh.lines().count() == 1,
+            "{fresh}"
+        );
+    }
+}
