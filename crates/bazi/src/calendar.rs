@@ -9,6 +9,9 @@
 //!   rounds them) of that year's twelve 节 (小寒, 立春, 惊蛰, …, 大雪) plus the
 //!   previous year's 大雪, and the first days of all lunar months of the lunar
 //!   years `Y - 1` and `Y`, which together cover every day of Gregorian year `Y`.
+//!   Beyond the chart range, up to [`JIE_LAST_YEAR`] (2221), only the 节
+//!   instants are cached, likewise per year on first use: a fortune's 流年
+//!   reach about 110 years past the birth, and their 流月 need those 节.
 //! * **Day arithmetic.** Dates are turned into a day number (days since
 //!   1970-01-01, proleptic Gregorian) and instants into seconds since
 //!   1970-01-01 00:00 of the same civil time scale. The sexagenary day is
@@ -57,7 +60,7 @@ use crate::ganzhi::{Branch, Pillar, Stem};
 use crate::input::{BirthInput, MAX_YEAR, MIN_YEAR};
 use crate::pillars::FourPillars;
 
-const SECONDS_PER_DAY: i64 = 86_400;
+pub(crate) const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Day number (days since 1970-01-01, proleptic Gregorian) of a valid date.
 pub const fn day_number(year: i32, month: u32, day: u32) -> i64 {
@@ -168,12 +171,18 @@ fn term_instant(year: i32, index: isize) -> i64 {
     solar_time_instant(&time)
 }
 
-fn build_year_table(year: i32) -> YearTable {
+/// The 节 row of a year table: previous year's 大雪, then this year's twelve 节.
+fn build_jie_row(year: i32) -> [i64; 13] {
     let mut jie = [0i64; 13];
     jie[0] = term_instant(year - 1, 23);
     for (k, slot) in jie.iter_mut().enumerate().skip(1) {
         *slot = term_instant(year, 2 * k as isize - 1);
     }
+    jie
+}
+
+fn build_year_table(year: i32) -> YearTable {
+    let jie = build_jie_row(year);
     let mut lunar_months = Vec::with_capacity(26);
     for lunar_year in [year - 1, year] {
         for m in LunarYear::from_year(lunar_year as isize).get_months() {
@@ -198,13 +207,53 @@ fn year_table(year: i32) -> Option<&'static YearTable> {
     Some(slot.get_or_init(|| build_year_table(year)))
 }
 
-/// Builds the per-year tables for the whole supported range now, so that no
-/// later chart pays for it. Optional: tables are otherwise built on first use
-/// (roughly a millisecond per year).
+/// Builds the per-year tables for the whole supported range now (and the 节
+/// rows of the later years a fortune reaches, up to [`JIE_LAST_YEAR`]), so
+/// that no later chart or fortune pays for it. Optional: tables are otherwise
+/// built on first use (roughly a millisecond per year).
 pub fn preload() {
-    for year in TABLE_FIRST_YEAR..=TABLE_LAST_YEAR {
-        let _ = year_table(year);
+    for year in TABLE_FIRST_YEAR..=JIE_LAST_YEAR {
+        let _ = jie_instants(year);
     }
+}
+
+/// Last Gregorian year whose 节 instants are available ([`jie_times`]): one
+/// past [`crate::fortune::LAST_FORTUNE_YEAR`], because the 丑 month of a
+/// fortune year starts at the next year's 小寒.
+pub const JIE_LAST_YEAR: i32 = crate::fortune::LAST_FORTUNE_YEAR + 1;
+
+const EXTRA_JIE_LEN: usize = (JIE_LAST_YEAR - TABLE_LAST_YEAR) as usize;
+
+/// 节 rows for the years after the chart range (`TABLE_LAST_YEAR + 1 ..=
+/// JIE_LAST_YEAR`), which only the fortune calendar (流月) needs: 节 instants
+/// only, no lunar months.
+static EXTRA_JIE: [OnceLock<[i64; 13]>; EXTRA_JIE_LEN] = [const { OnceLock::new() }; EXTRA_JIE_LEN];
+
+/// The 节 instants of Gregorian `year` (seconds, see [`instant`]): index 0 is
+/// the previous year's 大雪, index `k = 1..=12` this year's `JIE_NAMES[k - 1]`.
+/// Built on first use and cached; `None` outside
+/// `MIN_YEAR - 1 ..= JIE_LAST_YEAR`.
+pub(crate) fn jie_instants(year: i32) -> Option<&'static [i64; 13]> {
+    if year <= TABLE_LAST_YEAR {
+        return year_table(year).map(|t| &t.jie);
+    }
+    if year > JIE_LAST_YEAR {
+        return None;
+    }
+    let slot = EXTRA_JIE.get(usize::try_from(year - TABLE_LAST_YEAR - 1).ok()?)?;
+    Some(slot.get_or_init(|| build_jie_row(year)))
+}
+
+/// Year pillar of the sexagenary year that starts at 立春 of Gregorian `year`.
+pub const fn year_pillar(year: i32) -> Pillar {
+    Pillar::from_cycle_index((year as i64 - 4).rem_euclid(60) as usize)
+}
+
+/// Month pillar of the month that starts with the `k`-th 节 of Gregorian
+/// `year` (`k = 1` 小寒 … `k = 12` 大雪; `k = 0` is the previous year's 大雪):
+/// sexagenary number `12·year − 48 + k`, i.e. 五虎遁.
+pub const fn month_pillar(year: i32, k: usize) -> Pillar {
+    Pillar::from_cycle_index((12 * year as i64 - 48 + k as i64).rem_euclid(60) as usize)
 }
 
 /// Exact instant (to the second) of one 节.
@@ -227,11 +276,12 @@ pub struct JieTime {
 }
 
 /// The twelve 节 of `year` (小寒 … 大雪) with their exact instants, for
-/// `MIN_YEAR - 1 ..= MAX_YEAR + 1`.
+/// `MIN_YEAR - 1 ..=` [`JIE_LAST_YEAR`] (the chart range plus the years a
+/// fortune can reach).
 pub fn jie_times(year: i32) -> Option<[JieTime; 12]> {
-    let table = year_table(year)?;
+    let jie = jie_instants(year)?;
     Some(std::array::from_fn(|k| {
-        let t = table.jie[k + 1];
+        let t = jie[k + 1];
         let (y, m, d) = date_of_day_number(t.div_euclid(SECONDS_PER_DAY));
         let s = t.rem_euclid(SECONDS_PER_DAY) as u32;
         JieTime {
@@ -338,12 +388,11 @@ pub fn calendar_facts(input: &BirthInput) -> Option<CalendarFacts> {
     } else {
         lookup_year - 1
     };
-    let year = Pillar::from_cycle_index((sexagenary_year - 4).rem_euclid(60) as usize);
+    let year = year_pillar(sexagenary_year);
 
     // Month pillar: number of this year's 节 reached by the lookup instant.
-    let k = table.jie[1..].partition_point(|&j| j <= lookup) as i64;
-    let month =
-        Pillar::from_cycle_index((12 * i64::from(lookup_year) - 48 + k).rem_euclid(60) as usize);
+    let k = table.jie[1..].partition_point(|&j| j <= lookup);
+    let month = month_pillar(lookup_year, k);
 
     let day = day_pillar_of_day_number(pillar_day);
     let hour = hour_pillar(day.stem, input.hour);

@@ -65,8 +65,9 @@ pub struct BirthInput {
     pub gender: Gender,
 }
 
-/// Why a birth input was rejected. Every variant names the offending field
-/// (see [`InputError::field`]): `"solar_date"`, `"solar_time"` or `"gender"`.
+/// Why a birth input (or a fortune-calendar date) was rejected. Every variant
+/// names the offending field (see [`InputError::field`]): `"solar_date"`,
+/// `"solar_time"` or `"gender"`, or `"year"` for a fortune-calendar year.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum InputError {
     /// The date is not of the form `YYYY-MM-DD`.
@@ -125,10 +126,23 @@ pub enum InputError {
         /// The rejected text.
         value: String,
     },
+    /// A year asked of the fortune calendar ([`crate::fortune::months_of`],
+    /// [`crate::fortune::days_of`], [`crate::fortune::hours_of`]) is outside
+    /// the years a fortune can list.
+    #[error(
+        "year: {year} is outside the fortune calendar; expected a year from {min} to {max} inclusive",
+        min = MIN_YEAR,
+        max = crate::fortune::LAST_FORTUNE_YEAR
+    )]
+    FortuneYearOutOfRange {
+        /// The rejected year.
+        year: i32,
+    },
 }
 
 impl InputError {
-    /// Name of the offending input field: `"solar_date"`, `"solar_time"` or `"gender"`.
+    /// Name of the offending input field: `"solar_date"`, `"solar_time"`,
+    /// `"gender"`, or `"year"` for [`InputError::FortuneYearOutOfRange`].
     pub const fn field(&self) -> &'static str {
         match self {
             InputError::InvalidDateFormat { .. }
@@ -139,6 +153,7 @@ impl InputError {
                 "solar_time"
             }
             InputError::InvalidGender { .. } => "gender",
+            InputError::FortuneYearOutOfRange { .. } => "year",
         }
     }
 }

@@ -21,6 +21,7 @@
 //! | [`deities`] | 神煞 ([`deities::Deity`]) with one const table per rule |
 //! | [`relations`] | day-pillar element relation, 天干五合/相冲, 地支 relations |
 //! | [`mod@chart`] | [`Chart`] and [`chart()`](crate::chart::chart) |
+//! | [`mod@fortune`] | [`Fortune`] and [`fortune()`](crate::fortune::fortune): direction, 起运, 大运, 流年; [`fortune::months_of`] (流月), [`fortune::days_of`] (流日), [`fortune::hours_of`] (流时) |
 //!
 //! # Conventions
 //!
@@ -43,9 +44,31 @@
 //! * **十神**: relative to the day stem; the day pillar's `main_star` is 元男 / 元女.
 //! * **神煞**: each star's base pillar(s) and source are listed in [`deities`];
 //!   all four pillars are checked against each rule.
+//! * **Fortune** (see [`mod@fortune`]): read at the **real birth instant**, as
+//!   `tyme4rs`'s `ChildLimit` does — the year stem that decides the direction
+//!   (阳男阴女顺, 阴男阳女逆), the month pillar the luck pillars step from, and
+//!   the 节 the start of luck counts to; the day master is the chart's day
+//!   stem. This differs from the chart's year/month pillars only for a late-子
+//!   birth with a 节 between 23:mm and the next day's 00:mm (e.g. 1982-01-05
+//!   23:06: chart month 辛丑, luck pillars from 庚子). Start of luck: 259,200 s
+//!   = 1 year, 21,600 s = 1 month, 720 s = 1 day, 30 s = 1 hour, the rest at
+//!   1 s = 2 minutes, added to the birth as calendar fields — `tyme4rs`'s
+//!   default provider to the minute. Luck pillar `i ≥ 1` covers ten calendar
+//!   years from the start year (the year of the start instant) + `10·(i − 1)`;
+//!   index 0 is the childhood before it. Ages are nominal (虚岁, birth year = 1).
+//! * **流时**: the day `D` runs from `D − 1` 23:00 to `D` 23:00 (the late-子
+//!   convention above), so its 子 hour starts at 23:00 of the previous day.
+//! * **Years past 2100**: a fortune reaches ~110 years past the birth. Luck
+//!   pillars and 流年 are arithmetic; [`fortune::months_of`],
+//!   [`fortune::days_of`] and [`fortune::hours_of`] accept 1900 ..=
+//!   [`fortune::LAST_FORTUNE_YEAR`] (2220), with the 节 of 2102–2221 cached
+//!   like the rest; any other year is [`InputError::FortuneYearOutOfRange`]
+//!   (field `year`), never a panic.
 //! * All names are `&'static str` (serialised via each type's `as_str()`), and
-//!   charts are built without touching `tyme4rs` once the year cache is warm.
-//!   Call [`calendar::preload`] at start-up to build the whole cache (~0.1 s).
+//!   charts and fortunes are built without touching `tyme4rs` once the year
+//!   cache is warm. Call [`calendar::preload`] at start-up to build the whole
+//!   cache, including the 节 of the fortune years (~0.1 s). A warm chart +
+//!   fortune + 12 months takes a few µs (`examples/fortune_speed.rs`).
 //!
 //! # JSON shape
 //!
@@ -111,10 +134,51 @@
 //!   its 旺 branch (子午卯酉); 相刑 is 子卯 or a pair of an incomplete 寅巳申 /
 //!   丑戌未 set; 自刑 is a repeated 辰, 午, 酉 or 亥. `element` is present for
 //!   三合, 三会, 半合 and 六合.
+//!
+//! [`Fortune`] serialises to (1990-01-15 12:00, male):
+//!
+//! ```json
+//! {
+//!   "direction": "backward",
+//!   "qiyun": {"years": 3, "months": 2, "days": 7, "hours": 5, "minutes": 32,
+//!             "date": "1993-03-22 17:32:00", "age": 4,
+//!             "jie": {"name": "小寒", "at": "1990-01-05 22:33:14"}},
+//!   "dayun": [
+//!     {"index": 0, "ganzhi": null, "stem": null, "branch": null, "start_year": 1990, "end_year": 1992,
+//!      "start_age": 1, "end_age": 3, "ten_god": null, "nayin": null, "life_stage": null},
+//!     {"index": 1, "ganzhi": "丙子", "stem": "丙", "branch": "子", "start_year": 1993, "end_year": 2002,
+//!      "start_age": 4, "end_age": 13, "ten_god": "七杀", "nayin": "涧下水", "life_stage": "死"},
+//!     …  (indices 0..=10)
+//!   ],
+//!   "liunian": [
+//!     {"year": 1990, "ganzhi": "庚午", "age": 1, "ten_god": "比肩", "dayun_index": 0},
+//!     …  (every year up to the last luck pillar's end_year, here 2092)
+//!   ]
+//! }
+//! ```
+//!
+//! and the calendar views to arrays of
+//! `{"index": 1, "ganzhi": "丙寅", "start": "2024-02-04 16:27:07"}` ([`MonthFortune`],
+//! index 1 = 寅 month from 立春 … 12 = 丑 month from the next 小寒),
+//! `{"date": "2024-02-01", "ganzhi": "乙未"}` ([`DayFortune`]) and
+//! `{"branch": "子", "ganzhi": "丙子", "start": "2024-01-31 23:00:00"}` ([`HourFortune`]).
+//!
+//! * `qiyun.jie` is the 节 counted to (the next one forward, the previous one
+//!   backward); `qiyun.date` is the start instant and `qiyun.age` the nominal
+//!   age in its year. `minutes` (the rest at 1 s = 2 minutes) is included so
+//!   that `date` is exactly birth + the listed span.
+//! * `dayun[0]` is the childhood (小运 years) and has no pillar: its `ganzhi`,
+//!   `stem`, `branch`, `ten_god`, `nayin` and `life_stage` are `null`. When luck
+//!   starts in the birth year it is empty (`end_year = start_year − 1`,
+//!   `end_age = 0`). `ten_god` is the pillar stem's ten god and `life_stage`
+//!   the day master's 十二长生 on the pillar's branch.
+//! * `liunian[].ganzhi` is the sexagenary year that begins at that calendar
+//!   year's 立春; `dayun_index` is the luck pillar the year falls in.
 
 pub mod calendar;
 pub mod chart;
 pub mod deities;
+pub mod fortune;
 pub mod ganzhi;
 pub mod input;
 pub mod life_stages;
@@ -123,4 +187,8 @@ pub mod relations;
 pub mod ten_gods;
 
 pub use chart::{chart, Chart};
+pub use fortune::{
+    fortune, DayFortune, Direction, Fortune, HourFortune, LuckPillar, LuckStart, MonthFortune,
+    YearFortune,
+};
 pub use input::{BirthInput, Gender, InputError};

@@ -2,7 +2,8 @@
 //! repository, the guide's example through the main port, an edit of
 //! bazi_core's logic served by a new bazi_core alone, an edit of its API
 //! (`.proto`) served by new versions of bazi_core and of its caller, the
-//! gateway, and a clean Ctrl-C.
+//! gateway, an edit of bazi_fortune served by a new bazi_fortune alone
+//! (`/api/v1/bazi/detail` through the gateway), and a clean Ctrl-C.
 
 mod support;
 
@@ -45,6 +46,32 @@ async fn calculate(port: u16) -> Result<(Value, u64), String> {
     let version = response
         .headers()
         .get("x-bazi-core-version")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let body: Value = response.json().await.map_err(|e| e.to_string())?;
+    if status != 200 {
+        return Err(format!("HTTP {status}: {body}"));
+    }
+    Ok((body, version))
+}
+
+/// `POST /api/v1/bazi/detail` of the guide's example at a fixed time, and
+/// the bazi_fortune version that answered.
+async fn fortune_detail(port: u16) -> Result<(Value, u64), String> {
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/api/v1/bazi/detail"))
+        .json(
+            &json!({"solar_date": "1990-01-15", "solar_time": "12:00", "gender": "male",
+                      "current_time": "2024-05-01T10:00:00"}),
+        )
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let version = response
+        .headers()
+        .get("x-bazi-fortune-version")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
@@ -200,7 +227,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     copy_tree(&repo.join("crates"), &root.join("crates"));
     copy_tree(&repo.join("services"), &root.join("services"));
 
-    let (core_port, main_port) = (free_port(), free_port());
+    let (core_port, fortune_port, main_port) = (free_port(), free_port(), free_port());
     let target_dir = match option_env!("CARGO_TARGET_DIR") {
         Some(dir) => Path::new(dir).join("fixture-target"),
         None => repo.join("target/fixture-target"),
@@ -211,6 +238,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         .args(["up", "--state-dir", "state", "--target-dir"])
         .arg(&target_dir)
         .args(["--port", &format!("bazi_core={core_port}")])
+        .args(["--port", &format!("bazi_fortune={fortune_port}")])
         .args(["--port", &format!("gateway={main_port}")])
         .args(["--port", &format!("admin={main_port}")])
         .stdout(Stdio::from(log.try_clone().expect("log")))
@@ -248,13 +276,13 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     .json()
     .await
     .expect("json");
-    assert_eq!(status["count"], json!(1), "{status}");
+    assert_eq!(status["count"], json!(2), "{status}");
     let core_pid = status["services"]["bazi_core"]["pid"]
         .as_u64()
         .expect("pid") as u32;
     wait_for_versions(
         main_port,
-        &[("bazi_core", 1), ("gateway", 1)],
+        &[("bazi_core", 1), ("bazi_fortune", 1), ("gateway", 1)],
         RELOAD,
         &mut up,
     )
@@ -278,7 +306,11 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     assert_eq!(microservice_version(main_port, "bazi_core").await, Some(2));
     assert_eq!(
         versions(main_port).await,
-        BTreeMap::from([("bazi_core".to_owned(), 2), ("gateway".to_owned(), 1)]),
+        BTreeMap::from([
+            ("bazi_core".to_owned(), 2),
+            ("bazi_fortune".to_owned(), 1),
+            ("gateway".to_owned(), 1)
+        ]),
         "a logic edit of bazi_core reloads bazi_core only"
     );
     let events = events_since(&event_log, seen);
@@ -316,7 +348,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     assert_eq!(after_api["data"], chart["data"]);
     wait_for_versions(
         main_port,
-        &[("bazi_core", 3), ("gateway", 2)],
+        &[("bazi_core", 3), ("bazi_fortune", 1), ("gateway", 2)],
         RELOAD,
         &mut up,
     )
@@ -355,6 +387,72 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         "the old bazi_core process stopped after draining"
     );
 
+    // Edit bazi_fortune's logic: a new bazi_fortune serves /detail through
+    // the gateway; bazi_core and the gateway keep their versions.
+    let (detail, fortune_version) = fortune_detail(main_port).await.expect("detail");
+    assert_eq!(fortune_version, 1);
+    assert_eq!(detail["data"]["dayun_info"]["direction"], json!("backward"));
+    // Callers keep calling through the swap: not one call may fail.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let (mut calls, mut failures) = (0u64, Vec::new());
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    calls += 1;
+                    if let Err(error) = fortune_detail(main_port).await {
+                        failures.push(error);
+                    }
+                }
+                (calls, failures)
+            })
+        })
+        .collect();
+    append(
+        &root.join("services/bazi_fortune/src/lib.rs"),
+        "\n// A comment is a change: the code is rebuilt and swapped.\n",
+    );
+    let again = poll(
+        "detail from bazi_fortune version 2",
+        RELOAD,
+        &mut up,
+        || async move {
+            match fortune_detail(main_port).await? {
+                (body, 2) => Ok(body),
+                (_, v) => Err(format!("served by bazi_fortune version {v}")),
+            }
+        },
+    )
+    .await;
+    assert_eq!(again["data"], detail["data"], "the same fortune");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut calls, mut failures) = (0, Vec::new());
+    for caller in callers {
+        let (n, mut failed) = caller.await.expect("caller");
+        calls += n;
+        failures.append(&mut failed);
+    }
+    println!(
+        "bazi_fortune swap under load: {calls} calls, {} failed",
+        failures.len()
+    );
+    assert!(calls > 20, "the callers kept calling ({calls})");
+    assert!(
+        failures.is_empty(),
+        "failed calls across the swap: {failures:?}"
+    );
+    assert_eq!(
+        versions(main_port).await,
+        BTreeMap::from([
+            ("bazi_core".to_owned(), 3),
+            ("bazi_fortune".to_owned(), 2),
+            ("gateway".to_owned(), 2)
+        ]),
+        "a logic edit of bazi_fortune reloads bazi_fortune only"
+    );
+
     // Ctrl-C: every child stops, the supervisor exits cleanly.
     let status: Value = reqwest::get(format!(
         "http://127.0.0.1:{main_port}/api/v1/hot-reload/status"
@@ -370,7 +468,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         .iter()
         .filter_map(|s| s["pid"].as_u64().map(|p| p as u32))
         .collect();
-    assert_eq!(pids.len(), 2);
+    assert_eq!(pids.len(), 3);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(up.id() as i32),
         nix::sys::signal::Signal::SIGINT,

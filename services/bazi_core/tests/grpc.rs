@@ -5,16 +5,12 @@ use bazi_core::BaziCore;
 use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
 use bazi_core_api::bazi_core_service_server::BaziCoreServiceServer;
 use bazi_core_api::{BaziCoreRequest, BaziCoreResponse, HealthCheckRequest};
-use hifate_sdk::testing::TestService;
+use hifate_sdk::testing::{reflected_services, TestService};
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Server};
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
-use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-use tonic_reflection::pb::v1::ServerReflectionRequest;
 
 /// Starts the service in-process on 127.0.0.1:<free port> and returns a client.
 async fn start() -> BaziCoreServiceClient<Channel> {
@@ -194,31 +190,6 @@ async fn long_bad_input_is_not_echoed_at_length() {
     );
     assert!(message.starts_with("solar_date: \"999"), "{message}");
     assert!(message.ends_with("bytes, truncated)"), "{message}");
-}
-
-/// The service names that the server at `channel` lists through reflection.
-async fn reflected_services(channel: Channel) -> Vec<String> {
-    let mut client = ServerReflectionClient::new(channel);
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    };
-    let mut answers = client
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .expect("reflection stream")
-        .into_inner();
-    let answer = answers
-        .message()
-        .await
-        .expect("reflection answer")
-        .expect("one answer");
-    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
-        panic!("not a service list: {answer:?}");
-    };
-    let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-    names.sort_unstable();
-    names
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! The gateway over real HTTP, in front of a real in-process `bazi_core`.
+//! The gateway over real HTTP, in front of real in-process `bazi_core` and
+//! `bazi_fortune` services.
 
 use std::net::SocketAddr;
 
@@ -7,6 +8,8 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use bazi_core::BaziCore;
 use bazi_core_api::bazi_core_service_server::{BaziCoreService, BaziCoreServiceServer};
 use bazi_core_api::{BaziCoreRequest, BaziCoreResponse, HealthCheckRequest, HealthCheckResponse};
+use bazi_fortune::BaziFortune;
+use bazi_fortune_api::bazi_fortune_service_server::BaziFortuneServiceServer;
 use hifate_sdk::testing::TestService;
 use hifate_sdk::Peer;
 use http_body_util::{BodyExt, Full};
@@ -60,10 +63,35 @@ async fn start_bazi_core<S: BaziCoreService>(service: S) -> SocketAddr {
     addr
 }
 
-/// Serves the gateway's routes calling `bazi_core` at `bazi_core_addr`.
-async fn start_gateway(bazi_core_addr: &str) -> SocketAddr {
-    let peer = Peer::new(gateway::BAZI_CORE).at(bazi_core_addr);
-    let state = gateway::AppState::connect_lazy(&peer).expect("valid address");
+async fn start_bazi_fortune() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(
+        Server::builder()
+            .add_service(BaziFortuneServiceServer::new(BaziFortune::default()))
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    addr
+}
+
+/// An address nothing listens on.
+fn unused_addr() -> String {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .expect("local addr")
+        .to_string()
+}
+
+/// Serves the gateway's routes calling `bazi_core` and `bazi_fortune` there.
+async fn start_gateway_with(bazi_core_addr: &str, bazi_fortune_addr: &str) -> SocketAddr {
+    let peers = gateway::Peers {
+        bazi_core: Peer::new(gateway::BAZI_CORE).at(bazi_core_addr),
+        bazi_fortune: Peer::new(gateway::BAZI_FORTUNE).at(bazi_fortune_addr),
+    };
+    let state = gateway::AppState::connect_lazy(&peers).expect("valid addresses");
     let app = gateway::app(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -71,6 +99,11 @@ async fn start_gateway(bazi_core_addr: &str) -> SocketAddr {
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
+}
+
+/// The gateway with `bazi_core` only (`/calculate` needs no other service).
+async fn start_gateway(bazi_core_addr: &str) -> SocketAddr {
+    start_gateway_with(bazi_core_addr, &unused_addr()).await
 }
 
 struct Reply {
@@ -295,12 +328,7 @@ async fn body_that_is_not_json_is_400() {
 
 #[tokio::test]
 async fn unreachable_bazi_core_is_503() {
-    // Reserve a port, then free it so that nothing listens there.
-    let unused = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind a free port")
-        .local_addr()
-        .expect("local addr");
-    let gateway = start_gateway(&unused.to_string()).await;
+    let gateway = start_gateway(&unused_addr()).await;
 
     let reply = calculate(gateway, GUIDE_EXAMPLE).await;
     assert_eq!(
@@ -316,6 +344,7 @@ async fn unreachable_bazi_core_is_503() {
         message.starts_with("bazi_core is unavailable: "),
         "{message}"
     );
+    assert_eq!(body["service"], "bazi_core");
 
     // Still up, and still validating on its own.
     let reply = calculate(gateway, "not json").await;
@@ -355,4 +384,104 @@ async fn binary_refuses_a_malformed_bazi_core_address() {
         stderr.contains("HIFATE_SERVICE_ADDR_BAZI_CORE") && stderr.contains("has no port"),
         "{stderr}"
     );
+}
+
+async fn detail(addr: SocketAddr, body: &str) -> Reply {
+    send(addr, Method::POST, "/api/v1/bazi/detail", body).await
+}
+
+const DETAIL_EXAMPLE: &str = r#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"male","current_time":"2024-05-01T10:00:00"}"#;
+
+#[tokio::test]
+async fn detail_is_the_chart_and_the_fortune() {
+    let core = start_bazi_core(Versioned(BaziCore::default())).await;
+    let fortune = start_bazi_fortune().await;
+    let gateway = start_gateway_with(&core.to_string(), &fortune.to_string()).await;
+
+    let reply = detail(gateway, DETAIL_EXAMPLE).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(
+        reply
+            .headers
+            .get("x-bazi-core-version")
+            .map(|v| v.as_bytes()),
+        Some(&b"42"[..])
+    );
+    // The chart's keys, in its order, then the fortune's.
+    let keys_in_order = [
+        "\"basic_info\"",
+        "\"bazi_pillars\"",
+        "\"details\"",
+        "\"relationships\"",
+        "\"dayun_info\"",
+        "\"dayun_sequence\"",
+        "\"liunian_sequence\"",
+        "\"liuyue_sequence\"",
+        "\"liuri_sequence\"",
+        "\"liushi_sequence\"",
+    ]
+    .map(|k| reply.text.find(k).unwrap_or_else(|| panic!("{k} missing")));
+    assert!(keys_in_order.is_sorted(), "{keys_in_order:?}");
+
+    let body = reply.json();
+    let data = &body["data"];
+    assert_eq!(data["bazi_pillars"]["day"]["stem"], "庚");
+    assert_eq!(data["details"]["year"]["nayin"], "大林木");
+    let dayun = &data["dayun_info"];
+    assert_eq!(dayun["direction"], "backward");
+    assert_eq!(dayun["qiyun"]["years"], 3);
+    assert_eq!(dayun["qiyun"]["months"], 2);
+    assert_eq!(dayun["qiyun"]["days"], 7);
+    // 2024 falls in the pillar from 2023 (癸酉), the next one from 2033.
+    assert_eq!(dayun["current_dayun"]["ganzhi"], "癸酉");
+    assert_eq!(dayun["next_dayun"]["start_year"], 2033);
+    let sequence: Vec<&str> = data["dayun_sequence"]
+        .as_array()
+        .expect("dayun_sequence")
+        .iter()
+        .skip(1)
+        .take(4)
+        .map(|p| p["ganzhi"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(sequence, ["丙子", "乙亥", "甲戌", "癸酉"]);
+    let years = data["liunian_sequence"].as_array().expect("liunian");
+    assert_eq!(years[0]["year"], 1990);
+    assert_eq!(years[0]["age"], 1);
+    assert_eq!(data["liuyue_sequence"].as_array().map(Vec::len), Some(12));
+    assert_eq!(data["liuri_sequence"].as_array().map(Vec::len), Some(31));
+    assert_eq!(data["liushi_sequence"].as_array().map(Vec::len), Some(12));
+}
+
+#[tokio::test]
+async fn detail_names_a_bad_current_time_and_an_unavailable_fortune() {
+    let core = start_bazi_core(BaziCore::default()).await;
+    let fortune = start_bazi_fortune().await;
+    let gateway = start_gateway_with(&core.to_string(), &fortune.to_string()).await;
+    let reply = detail(
+        gateway,
+        r#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"male","current_time":"soon"}"#,
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
+    );
+    assert_eq!(reply.json()["field"], "current_time");
+
+    let gateway = start_gateway_with(&core.to_string(), &unused_addr()).await;
+    let reply = detail(gateway, DETAIL_EXAMPLE).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.text
+    );
+    let body = reply.json();
+    assert_eq!(body["service"], "bazi_fortune");
+    assert!(body["message"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("bazi_fortune is unavailable: "));
 }

@@ -1,0 +1,192 @@
+//! Request bodies: their shape is checked here (a JSON object with string
+//! fields); their values are passed on as given, and the services validate
+//! them.
+
+use bazi_core_api::BaziCoreRequest;
+use bazi_fortune_api::BaziFortuneRequest;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// The birth fields every endpoint takes, in the order they are checked.
+const BIRTH_FIELDS: [(&str, &str); 3] = [
+    ("solar_date", "a date string like \"1990-01-15\""),
+    ("solar_time", "a time string like \"12:00\""),
+    ("gender", "\"male\" or \"female\""),
+];
+
+/// `current_time` of `/detail`: optional.
+const CURRENT_TIME: (&str, &str) = (
+    "current_time",
+    "an ISO 8601 date or date-time string like \"2024-05-01T08:30:00\"",
+);
+
+/// The body of `/detail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetailRequest {
+    pub solar_date: String,
+    pub solar_time: String,
+    pub gender: String,
+    /// Empty: now.
+    pub current_time: String,
+}
+
+impl DetailRequest {
+    /// The `bazi_core` request for the chart part.
+    pub fn chart(&self) -> BaziCoreRequest {
+        BaziCoreRequest {
+            solar_date: self.solar_date.clone(),
+            solar_time: self.solar_time.clone(),
+            gender: self.gender.clone(),
+        }
+    }
+
+    /// The `bazi_fortune` request for the fortune part.
+    pub fn fortune(&self) -> BaziFortuneRequest {
+        BaziFortuneRequest {
+            solar_date: self.solar_date.clone(),
+            solar_time: self.solar_time.clone(),
+            gender: self.gender.clone(),
+            current_time: self.current_time.clone(),
+        }
+    }
+}
+
+/// The body of `/calculate`.
+pub fn parse_chart_request(body: &[u8]) -> Result<BaziCoreRequest, ApiError> {
+    let object = object(body)?;
+    let [date, time, gender] = BIRTH_FIELDS.map(|f| required(&object, f));
+    Ok(BaziCoreRequest {
+        solar_date: date?,
+        solar_time: time?,
+        gender: gender?,
+    })
+}
+
+/// The body of `/detail`.
+pub fn parse_detail_request(body: &[u8]) -> Result<DetailRequest, ApiError> {
+    let object = object(body)?;
+    let [date, time, gender] = BIRTH_FIELDS.map(|f| required(&object, f));
+    Ok(DetailRequest {
+        solar_date: date?,
+        solar_time: time?,
+        gender: gender?,
+        current_time: optional(&object, CURRENT_TIME)?.unwrap_or_default(),
+    })
+}
+
+const EXPECTED: &str =
+    "expected a JSON object with string fields solar_date, solar_time and gender";
+
+fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(format!(
+            "request body is empty; {EXPECTED}"
+        )));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::BadRequest(format!("request body is not valid JSON ({e}); {EXPECTED}"))
+    })?;
+    match value {
+        Value::Object(object) => Ok(object),
+        other => Err(ApiError::BadRequest(format!(
+            "request body is a JSON {}, not an object; {EXPECTED}",
+            kind(&other)
+        ))),
+    }
+}
+
+fn required(object: &Map<String, Value>, field: (&str, &str)) -> Result<String, ApiError> {
+    let (name, expected) = field;
+    optional(object, field)?.ok_or_else(|| ApiError::Invalid {
+        field: Some(name.to_owned()),
+        message: format!("{name}: is missing; expected {expected}"),
+    })
+}
+
+/// A string field, or `None` when absent or null.
+fn optional(
+    object: &Map<String, Value>,
+    (name, expected): (&str, &str),
+) -> Result<Option<String>, ApiError> {
+    match object.get(name) {
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        None | Some(Value::Null) => Ok(None),
+        Some(other) => Err(ApiError::Invalid {
+            field: Some(name.to_owned()),
+            message: format!("{name}: is a JSON {}; expected {expected}", kind(other)),
+        }),
+    }
+}
+
+/// JSON type name of a value, for messages.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+
+    #[test]
+    fn request_shape_errors() {
+        let ok = parse_chart_request(
+            br#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"male","x":1}"#,
+        )
+        .expect("valid shape");
+        assert_eq!(ok.solar_date, "1990-01-15");
+        assert_eq!(ok.solar_time, "12:00");
+        assert_eq!(ok.gender, "male");
+
+        for body in [&b""[..], b"  ", b"not json", b"[1,2]", b"\"x\""] {
+            let error = parse_chart_request(body).expect_err("bad body");
+            assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{error}");
+        }
+
+        let error = parse_chart_request(br#"{"solar_date":"1990-01-15","gender":"male"}"#)
+            .expect_err("missing time");
+        assert_eq!(
+            error,
+            ApiError::Invalid {
+                field: Some("solar_time".to_owned()),
+                message: "solar_time: is missing; expected a time string like \"12:00\"".to_owned(),
+            }
+        );
+        let error =
+            parse_chart_request(br#"{"solar_date":19900115,"solar_time":"12:00","gender":"male"}"#)
+                .expect_err("number date");
+        assert_eq!(error.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            error
+                .to_string()
+                .starts_with("solar_date: is a JSON number"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn current_time_is_optional_but_must_be_a_string() {
+        let body = br#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"male"}"#;
+        assert_eq!(parse_detail_request(body).expect("valid").current_time, "");
+        let body = br#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"male","current_time":"2024-05-01"}"#;
+        assert_eq!(
+            parse_detail_request(body)
+                .expect("valid")
+                .fortune()
+                .current_time,
+            "2024-05-01"
+        );
+        let body =
+            br#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"male","current_time":5}"#;
+        let error = parse_detail_request(body).expect_err("number");
+        assert!(matches!(&error, ApiError::Invalid { field: Some(f), .. } if f == "current_time"));
+    }
+}
