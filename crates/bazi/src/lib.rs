@@ -22,6 +22,7 @@
 //! | [`relations`] | day-pillar element relation, 天干五合/相冲, 地支 relations |
 //! | [`mod@chart`] | [`Chart`] and [`chart()`](crate::chart::chart) |
 //! | [`mod@fortune`] | [`Fortune`] and [`fortune()`](crate::fortune::fortune): direction, 起运, 大运, 流年; [`fortune::months_of`] (流月), [`fortune::days_of`] (流日), [`fortune::hours_of`] (流时) |
+//! | [`analysis`] | judgements on a [`Chart`]: [`analysis::wangshuai`] (旺衰, [`analysis::StrengthLevel`]), [`analysis::xishen_jishen`] (喜用 / 忌), [`analysis::wuxing_balance`], [`analysis::ten_gods_energy`], [`analysis::rizhu`] (日柱); [`analysis::run`] / [`analysis::run_all`] by [`analysis::AnalysisType`] |
 //!
 //! # Conventions
 //!
@@ -68,7 +69,11 @@
 //!   charts and fortunes are built without touching `tyme4rs` once the year
 //!   cache is warm. Call [`calendar::preload`] at start-up to build the whole
 //!   cache, including the 节 of the fortune years (~0.1 s). A warm chart +
-//!   fortune + 12 months takes a few µs (`examples/fortune_speed.rs`).
+//!   fortune + 12 months takes a few µs (`examples/fortune_speed.rs`); all
+//!   five analyses of a chart about 2 µs (`examples/analysis_speed.rs`).
+//! * **Analyses** ([`analysis`]) are pure functions of a [`Chart`]; every
+//!   weight and threshold is a documented `pub const` there, and the strength
+//!   lists each contribution so its score can be checked by hand.
 //!
 //! # JSON shape
 //!
@@ -175,6 +180,7 @@
 //! * `liunian[].ganzhi` is the sexagenary year that begins at that calendar
 //!   year's 立春; `dayun_index` is the luck pillar the year falls in.
 
+pub mod analysis;
 pub mod calendar;
 pub mod chart;
 pub mod deities;

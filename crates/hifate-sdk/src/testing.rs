@@ -68,6 +68,7 @@ pub struct TestService {
     protocol: Protocol,
     ready_timeout: Duration,
     stop_timeout: Duration,
+    data_dir: Option<std::path::PathBuf>,
 }
 
 impl TestService {
@@ -103,7 +104,16 @@ impl TestService {
             protocol,
             ready_timeout: DEFAULT_READY_TIMEOUT,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
+            data_dir: None,
         }
+    }
+
+    /// Its data directory ([`crate::ENV_DATA_DIR`]); by default a fresh
+    /// temporary one, removed when the [`RunningService`] is dropped (so a
+    /// test never writes into the source tree).
+    pub fn data_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
     }
 
     /// Sets an environment variable of the service process (e.g.
@@ -135,6 +145,17 @@ impl TestService {
     pub async fn start(mut self) -> RunningService {
         let addr = free_addr();
         self.command.env(ENV_ADDR, addr.to_string());
+        let temporary = match &self.data_dir {
+            Some(dir) => {
+                self.command.env(crate::ENV_DATA_DIR, dir);
+                None
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("a temporary data directory");
+                self.command.env(crate::ENV_DATA_DIR, dir.path());
+                Some(dir)
+            }
+        };
         let child = self
             .command
             .spawn()
@@ -144,6 +165,7 @@ impl TestService {
             child,
             addr,
             stop_timeout: self.stop_timeout,
+            _data_dir: temporary,
         };
         let deadline = Instant::now() + self.ready_timeout;
         loop {
@@ -178,6 +200,8 @@ pub struct RunningService {
     child: Child,
     addr: SocketAddr,
     stop_timeout: Duration,
+    /// The temporary data directory, when the test gave none.
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl RunningService {

@@ -228,6 +228,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     copy_tree(&repo.join("services"), &root.join("services"));
 
     let (core_port, fortune_port, main_port) = (free_port(), free_port(), free_port());
+    let (analyzer_port, rule_port) = (free_port(), free_port());
     let target_dir = match option_env!("CARGO_TARGET_DIR") {
         Some(dir) => Path::new(dir).join("fixture-target"),
         None => repo.join("target/fixture-target"),
@@ -239,6 +240,8 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         .arg(&target_dir)
         .args(["--port", &format!("bazi_core={core_port}")])
         .args(["--port", &format!("bazi_fortune={fortune_port}")])
+        .args(["--port", &format!("bazi_analyzer={analyzer_port}")])
+        .args(["--port", &format!("bazi_rule={rule_port}")])
         .args(["--port", &format!("gateway={main_port}")])
         .args(["--port", &format!("admin={main_port}")])
         .stdout(Stdio::from(log.try_clone().expect("log")))
@@ -276,13 +279,19 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     .json()
     .await
     .expect("json");
-    assert_eq!(status["count"], json!(2), "{status}");
+    assert_eq!(status["count"], json!(4), "{status}");
     let core_pid = status["services"]["bazi_core"]["pid"]
         .as_u64()
         .expect("pid") as u32;
     wait_for_versions(
         main_port,
-        &[("bazi_core", 1), ("bazi_fortune", 1), ("gateway", 1)],
+        &[
+            ("bazi_core", 1),
+            ("bazi_fortune", 1),
+            ("bazi_analyzer", 1),
+            ("bazi_rule", 1),
+            ("gateway", 1),
+        ],
         RELOAD,
         &mut up,
     )
@@ -309,6 +318,8 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         BTreeMap::from([
             ("bazi_core".to_owned(), 2),
             ("bazi_fortune".to_owned(), 1),
+            ("bazi_analyzer".to_owned(), 1),
+            ("bazi_rule".to_owned(), 1),
             ("gateway".to_owned(), 1)
         ]),
         "a logic edit of bazi_core reloads bazi_core only"
@@ -348,7 +359,13 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     assert_eq!(after_api["data"], chart["data"]);
     wait_for_versions(
         main_port,
-        &[("bazi_core", 3), ("bazi_fortune", 1), ("gateway", 2)],
+        &[
+            ("bazi_core", 3),
+            ("bazi_fortune", 1),
+            ("bazi_analyzer", 1),
+            ("bazi_rule", 1),
+            ("gateway", 2),
+        ],
         RELOAD,
         &mut up,
     )
@@ -448,6 +465,8 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         BTreeMap::from([
             ("bazi_core".to_owned(), 3),
             ("bazi_fortune".to_owned(), 2),
+            ("bazi_analyzer".to_owned(), 1),
+            ("bazi_rule".to_owned(), 1),
             ("gateway".to_owned(), 2)
         ]),
         "a logic edit of bazi_fortune reloads bazi_fortune only"
@@ -468,7 +487,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         .iter()
         .filter_map(|s| s["pid"].as_u64().map(|p| p as u32))
         .collect();
-    assert_eq!(pids.len(), 3);
+    assert_eq!(pids.len(), 5);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(up.id() as i32),
         nix::sys::signal::Signal::SIGINT,

@@ -21,6 +21,15 @@ pub enum ApiError {
         /// `"<field>: <reason>"`.
         message: String,
     },
+    /// The thing named does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The thing to create exists already (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The endpoint needs the bearer token (401).
+    #[error("{0}")]
+    Unauthorized(String),
     /// A service cannot be reached (503).
     #[error("{service} is unavailable: {message}")]
     Unavailable {
@@ -41,6 +50,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
         }
@@ -54,6 +66,8 @@ impl ApiError {
                 field: field_prefix(message).map(str::to_owned),
                 message: message.to_owned(),
             },
+            Code::NotFound => ApiError::NotFound(message.to_owned()),
+            Code::AlreadyExists => ApiError::Conflict(message.to_owned()),
             Code::Unavailable => ApiError::Unavailable {
                 service,
                 message: message.to_owned(),
@@ -77,7 +91,11 @@ impl ApiError {
     /// is what they can fix), then an outage, then the rest.
     pub fn first_of(a: ApiError, b: ApiError) -> ApiError {
         let rank = |e: &ApiError| match e {
-            ApiError::BadRequest(_) | ApiError::Invalid { .. } => 0,
+            ApiError::BadRequest(_)
+            | ApiError::Invalid { .. }
+            | ApiError::NotFound(_)
+            | ApiError::Conflict(_)
+            | ApiError::Unauthorized(_) => 0,
             ApiError::Unavailable { .. } => 1,
             ApiError::Upstream { .. } => 2,
         };

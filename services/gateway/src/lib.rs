@@ -20,26 +20,49 @@
 //! | a service unreachable (`UNAVAILABLE`, connection refused) | 503 | `{"success":false,"message":"<service> is unavailable: …","service":"<service>"}` |
 //! | any other gRPC error, or an unreadable answer | 502 | `{"success":false,"message":"<service> failed: …","service":"<service>"}` |
 //!
+//! Rules and analyses:
+//!
+//! | endpoint | what |
+//! |---|---|
+//! | `POST /api/v1/bazi/rules/match` | birth fields, `rule_types` (optional list), `use_cache` (optional) → `{matched, unmatched, context, metadata}` from bazi_rule |
+//! | `GET /api/v1/bazi/rules/types` | rule types with enabled / disabled counts, rule-set version |
+//! | `GET /api/v1/bazi/rules/stats` | counts by type, totals, rule-set version |
+//! | `POST /api/v1/bazi/wangshuai` | birth fields → day-master strength (bazi_analyzer) |
+//! | `POST /api/v1/bazi/analyze` | birth fields, `analysis_types` (optional list) → every analysis asked for |
+//! | `GET /api/v1/admin/rules[?rule_type=&include_disabled=true]`, `GET /api/v1/admin/rules/CODE` | rules as stored (token); `CODE` may contain `/` (`rizhu_gender/庚辰/male`) |
+//! | `POST /api/v1/admin/rules`, `PUT /api/v1/admin/rules/CODE`, `DELETE /api/v1/admin/rules/CODE` | change rules live (token): 201 / 200, 404 unknown code, 409 taken code, 422 with the path of a bad condition |
+//!
+//! The rule administration needs `Authorization: Bearer <token>` (401
+//! without): the token is `GATEWAY_ADMIN_TOKEN`, else the one generated into
+//! the gateway's data directory (`admin-token`, owner-only).
+//!
 //! Each service's `x-hifate-version` (added by the supervisor's front proxy)
-//! is passed on as `x-bazi-core-version` / `x-bazi-fortune-version`.
+//! is passed on as `x-<service>-version` (`x-bazi-core-version`, …).
 
+mod admin;
+mod analyze;
+mod chart;
 mod error;
 mod request;
+mod rules;
 
-use axum::body::Bytes;
-use axum::extract::State;
+use std::sync::Arc;
+
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use bazi_analyzer_api::bazi_analyzer_service_client::BaziAnalyzerServiceClient;
 use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
 use bazi_fortune_api::bazi_fortune_service_client::BaziFortuneServiceClient;
+use bazi_rule_api::bazi_rule_service_client::BaziRuleServiceClient;
 use hifate_sdk::{Peer, PeerError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use tonic::metadata::MetadataMap;
 use tonic::transport::Channel;
 
+pub use admin::{AdminToken, TOKEN_FILE, TOKEN_VAR};
 pub use error::ApiError;
 pub use request::{parse_chart_request, parse_detail_request, DetailRequest};
 
@@ -49,12 +72,12 @@ pub const SERVICE_NAME: &str = "gateway";
 pub const DEFAULT_PORT: u16 = 8001;
 /// The chart service.
 pub const BAZI_CORE: &str = "bazi_core";
-/// Where to call `bazi_core` when the supervisor does not say.
-pub const DEFAULT_BAZI_CORE_ADDR: &str = "127.0.0.1:9001";
 /// The luck-pillar service.
 pub const BAZI_FORTUNE: &str = "bazi_fortune";
-/// Where to call `bazi_fortune` when the supervisor does not say.
-pub const DEFAULT_BAZI_FORTUNE_ADDR: &str = "127.0.0.1:9002";
+/// The analysis service.
+pub const BAZI_ANALYZER: &str = "bazi_analyzer";
+/// The rule service.
+pub const BAZI_RULE: &str = "bazi_rule";
 /// Path of the chart endpoint.
 pub const CALCULATE_PATH: &str = "/api/v1/bazi/calculate";
 /// Path of the chart-and-fortune endpoint.
@@ -63,14 +86,22 @@ pub const DETAIL_PATH: &str = "/api/v1/bazi/detail";
 pub const BAZI_CORE_VERSION_HEADER: &str = "x-bazi-core-version";
 /// Response header carrying the version of the `bazi_fortune` process that answered.
 pub const BAZI_FORTUNE_VERSION_HEADER: &str = "x-bazi-fortune-version";
+/// Response header carrying the version of the `bazi_analyzer` process that answered.
+pub const BAZI_ANALYZER_VERSION_HEADER: &str = "x-bazi-analyzer-version";
+/// Response header carrying the version of the `bazi_rule` process that answered.
+pub const BAZI_RULE_VERSION_HEADER: &str = "x-bazi-rule-version";
 /// gRPC response metadata with the answering process's version.
 pub const UPSTREAM_VERSION_METADATA: &str = "x-hifate-version";
 
-/// Shared state of the HTTP handlers: a client per service.
+/// Shared state of the HTTP handlers: a client per service, and the rule
+/// administration's token.
 #[derive(Debug, Clone)]
 pub struct AppState {
     bazi_core: BaziCoreServiceClient<Channel>,
     bazi_fortune: BaziFortuneServiceClient<Channel>,
+    bazi_analyzer: BaziAnalyzerServiceClient<Channel>,
+    bazi_rule: BaziRuleServiceClient<Channel>,
+    admin_token: Arc<AdminToken>,
 }
 
 /// How the gateway reaches each service.
@@ -78,15 +109,20 @@ pub struct AppState {
 pub struct Peers {
     pub bazi_core: Peer,
     pub bazi_fortune: Peer,
+    pub bazi_analyzer: Peer,
+    pub bazi_rule: Peer,
 }
 
 impl Default for Peers {
     /// Through the supervisor's front ports (`HIFATE_SERVICE_ADDR_<NAME>`),
-    /// else the services' own ports, with the SDK's connect and call timeouts.
+    /// else the services' own ports (the guide's), with the SDK's connect
+    /// and call timeouts.
     fn default() -> Self {
         Peers {
-            bazi_core: Peer::new(BAZI_CORE).or_addr(DEFAULT_BAZI_CORE_ADDR),
-            bazi_fortune: Peer::new(BAZI_FORTUNE).or_addr(DEFAULT_BAZI_FORTUNE_ADDR),
+            bazi_core: Peer::new(BAZI_CORE).or_addr("127.0.0.1:9001"),
+            bazi_fortune: Peer::new(BAZI_FORTUNE).or_addr("127.0.0.1:9002"),
+            bazi_analyzer: Peer::new(BAZI_ANALYZER).or_addr("127.0.0.1:9003"),
+            bazi_rule: Peer::new(BAZI_RULE).or_addr("127.0.0.1:9004"),
         }
     }
 }
@@ -96,10 +132,13 @@ impl AppState {
     /// first use and re-opened as needed, so the gateway starts and answers
     /// (with 503) even while a service is down. Must be called within a
     /// Tokio runtime.
-    pub fn connect_lazy(peers: &Peers) -> Result<Self, PeerError> {
+    pub fn connect_lazy(peers: &Peers, admin_token: AdminToken) -> Result<Self, PeerError> {
         Ok(AppState {
             bazi_core: BaziCoreServiceClient::new(peers.bazi_core.connect_lazy()?),
             bazi_fortune: BaziFortuneServiceClient::new(peers.bazi_fortune.connect_lazy()?),
+            bazi_analyzer: BaziAnalyzerServiceClient::new(peers.bazi_analyzer.connect_lazy()?),
+            bazi_rule: BaziRuleServiceClient::new(peers.bazi_rule.connect_lazy()?),
+            admin_token: Arc::new(admin_token),
         })
     }
 }
@@ -107,33 +146,15 @@ impl AppState {
 /// The gateway's routes (the SDK adds `GET /health` when serving).
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route(CALCULATE_PATH, post(calculate))
-        .route(DETAIL_PATH, post(detail))
+        .route(CALCULATE_PATH, post(chart::calculate))
+        .route(DETAIL_PATH, post(chart::detail))
+        .route("/api/v1/bazi/rules/match", post(rules::match_rules))
+        .route("/api/v1/bazi/rules/types", get(rules::types))
+        .route("/api/v1/bazi/rules/stats", get(rules::stats))
+        .route("/api/v1/bazi/wangshuai", post(analyze::wangshuai))
+        .route("/api/v1/bazi/analyze", post(analyze::analyze))
+        .merge(admin::routes(state.clone()))
         .with_state(state)
-}
-
-/// The part of `bazi_core`'s `metadata_json` the gateway returns.
-#[derive(Deserialize)]
-struct ChartMetadata<'a> {
-    #[serde(borrow)]
-    data: &'a RawValue,
-}
-
-/// The parts of `bazi_fortune`'s `detail_json` that `/detail` adds to the chart.
-#[derive(Deserialize, Serialize)]
-struct FortuneParts<'a> {
-    #[serde(borrow)]
-    dayun_info: &'a RawValue,
-    #[serde(borrow)]
-    dayun_sequence: &'a RawValue,
-    #[serde(borrow)]
-    liunian_sequence: &'a RawValue,
-    #[serde(borrow)]
-    liuyue_sequence: &'a RawValue,
-    #[serde(borrow)]
-    liuri_sequence: &'a RawValue,
-    #[serde(borrow)]
-    liushi_sequence: &'a RawValue,
 }
 
 #[derive(Serialize)]
@@ -156,49 +177,7 @@ struct Answer {
     version: Option<HeaderValue>,
 }
 
-async fn chart_of(state: &AppState, request: bazi_core_api::BaziCoreRequest) -> Answer {
-    match state.bazi_core.clone().calculate_bazi(request).await {
-        Ok(answer) => Answer {
-            version: upstream_version(answer.metadata()),
-            body: Ok(answer.into_inner().metadata_json),
-        },
-        Err(status) => Answer {
-            version: upstream_version(status.metadata()),
-            body: Err(ApiError::from_status(BAZI_CORE, &status)),
-        },
-    }
-}
-
-async fn fortune_of(state: &AppState, request: bazi_fortune_api::BaziFortuneRequest) -> Answer {
-    match state
-        .bazi_fortune
-        .clone()
-        .calculate_dayun_liunian(request)
-        .await
-    {
-        Ok(answer) => Answer {
-            version: upstream_version(answer.metadata()),
-            body: Ok(answer.into_inner().detail_json),
-        },
-        Err(status) => Answer {
-            version: upstream_version(status.metadata()),
-            body: Err(ApiError::from_status(BAZI_FORTUNE, &status)),
-        },
-    }
-}
-
-/// The chart inside `bazi_core`'s `metadata_json`.
-fn chart_data(metadata: &str) -> Result<&RawValue, ApiError> {
-    serde_json::from_str::<ChartMetadata<'_>>(metadata)
-        .map(|m| m.data)
-        .map_err(|error| {
-            ApiError::upstream(
-                BAZI_CORE,
-                format!("its answer has no readable chart ({error})"),
-            )
-        })
-}
-
+/// `{"success":true,"message":null,"data":…}` with `data` as given.
 fn success(data: &RawValue) -> Response {
     Json(Success {
         success: true,
@@ -206,6 +185,22 @@ fn success(data: &RawValue) -> Response {
         data,
     })
     .into_response()
+}
+
+/// `{"success":true,"message":null,"data":…}` with `data` serialised.
+fn success_of<T: Serialize>(service: &'static str, data: &T) -> Response {
+    match serde_json::value::to_raw_value(data) {
+        Ok(raw) => success(&raw),
+        Err(error) => ApiError::upstream(service, format!("cannot encode its answer ({error})"))
+            .logged()
+            .into_response(),
+    }
+}
+
+/// A service's JSON text as a raw value (checked, not re-encoded).
+fn raw_json(service: &'static str, what: &str, text: String) -> Result<Box<RawValue>, ApiError> {
+    RawValue::from_string(text)
+        .map_err(|error| ApiError::upstream(service, format!("its {what} is not JSON ({error})")))
 }
 
 fn with_versions(
@@ -218,113 +213,4 @@ fn with_versions(
         }
     }
     response
-}
-
-async fn calculate(State(state): State<AppState>, body: Bytes) -> Response {
-    let request = match parse_chart_request(&body) {
-        Ok(request) => request,
-        Err(error) => return error.into_response(),
-    };
-    let answer = chart_of(&state, request).await;
-    let response = match answer
-        .body
-        .as_deref()
-        .map_err(Clone::clone)
-        .and_then(chart_data)
-    {
-        Ok(data) => success(data),
-        Err(error) => error.logged().into_response(),
-    };
-    with_versions(response, [(BAZI_CORE_VERSION_HEADER, answer.version)])
-}
-
-async fn detail(State(state): State<AppState>, body: Bytes) -> Response {
-    let request = match parse_detail_request(&body) {
-        Ok(request) => request,
-        Err(error) => return error.into_response(),
-    };
-    let (chart, fortune) = tokio::join!(
-        chart_of(&state, request.chart()),
-        fortune_of(&state, request.fortune())
-    );
-    let response = match merge(&chart.body, &fortune.body) {
-        Ok(data) => success(&data),
-        Err(error) => error.logged().into_response(),
-    };
-    with_versions(
-        response,
-        [
-            (BAZI_CORE_VERSION_HEADER, chart.version),
-            (BAZI_FORTUNE_VERSION_HEADER, fortune.version),
-        ],
-    )
-}
-
-/// The chart object with the fortune's parts appended, keeping the chart's
-/// text (and key order) exactly as `bazi_core` wrote it. When both calls
-/// failed, the caller's mistake is reported before an outage.
-fn merge(
-    chart: &Result<String, ApiError>,
-    fortune: &Result<String, ApiError>,
-) -> Result<Box<RawValue>, ApiError> {
-    let (chart, fortune) = match (chart, fortune) {
-        (Ok(chart), Ok(fortune)) => (chart, fortune),
-        (Err(a), Err(b)) => return Err(ApiError::first_of(a.clone(), b.clone())),
-        (Err(error), _) | (_, Err(error)) => return Err(error.clone()),
-    };
-    let chart = chart_data(chart)?.get().trim();
-    let parts: FortuneParts<'_> = serde_json::from_str(fortune).map_err(|error| {
-        ApiError::upstream(
-            BAZI_FORTUNE,
-            format!("its answer is not a fortune ({error})"),
-        )
-    })?;
-    let parts = serde_json::to_string(&parts)
-        .map_err(|error| ApiError::upstream(BAZI_FORTUNE, error.to_string()))?;
-    // Both are JSON objects: `{…chart…}` and `{…parts…}` make `{…chart…,…parts…}`.
-    let (Some(head), Some(tail)) = (chart.strip_suffix('}'), parts.strip_prefix('{')) else {
-        return Err(ApiError::upstream(
-            BAZI_CORE,
-            "its chart is not a JSON object",
-        ));
-    };
-    let separator = if head.trim_end().ends_with('{') {
-        ""
-    } else {
-        ","
-    };
-    RawValue::from_string(format!("{head}{separator}{tail}")).map_err(|error| {
-        ApiError::upstream(BAZI_CORE, format!("cannot combine the answers ({error})"))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merge_appends_the_fortune_to_the_chart() {
-        let chart = Ok(
-            r#"{"data":{"basic_info":{"a":1},"bazi_pillars":[]},"service":"bazi_core"}"#.to_owned(),
-        );
-        let fortune = Ok(r#"{"basic_info":{},"dayun_info":{"direction":"forward"},"dayun_sequence":[],"liunian_sequence":[1],"liuyue_sequence":[],"liuri_sequence":[],"liushi_sequence":[]}"#.to_owned());
-        let merged = merge(&chart, &fortune).expect("merged");
-        assert_eq!(
-            merged.get(),
-            r#"{"basic_info":{"a":1},"bazi_pillars":[],"dayun_info":{"direction":"forward"},"dayun_sequence":[],"liunian_sequence":[1],"liuyue_sequence":[],"liuri_sequence":[],"liushi_sequence":[]}"#
-        );
-    }
-
-    #[test]
-    fn merge_reports_the_callers_mistake_before_an_outage() {
-        let invalid = ApiError::from_status(
-            BAZI_FORTUNE,
-            &tonic::Status::invalid_argument("current_time: \"x\" is not a date"),
-        );
-        let down = ApiError::from_status(BAZI_CORE, &tonic::Status::unavailable("refused"));
-        let error = merge(&Err(down.clone()), &Err(invalid)).expect_err("both failed");
-        assert!(matches!(&error, ApiError::Invalid { field: Some(f), .. } if f == "current_time"));
-        let error = merge(&Err(down), &Ok("{}".to_owned())).expect_err("core down");
-        assert_eq!(error.to_string(), "bazi_core is unavailable: refused");
-    }
 }

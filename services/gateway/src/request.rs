@@ -2,8 +2,10 @@
 //! fields); their values are passed on as given, and the services validate
 //! them.
 
+use bazi_analyzer_api::BaziAnalyzerRequest;
 use bazi_core_api::BaziCoreRequest;
 use bazi_fortune_api::BaziFortuneRequest;
+use bazi_rule_api::{BaziRuleMatchRequest, Rule};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -75,22 +77,158 @@ pub fn parse_detail_request(body: &[u8]) -> Result<DetailRequest, ApiError> {
     })
 }
 
+/// The body of `/rules/match`: birth fields, `rule_types` (optional list of
+/// strings), `use_cache` (optional boolean).
+pub fn parse_match_request(body: &[u8]) -> Result<BaziRuleMatchRequest, ApiError> {
+    let object = object(body)?;
+    let [date, time, gender] = BIRTH_FIELDS.map(|f| required(&object, f));
+    Ok(BaziRuleMatchRequest {
+        solar_date: date?,
+        solar_time: time?,
+        gender: gender?,
+        rule_types: strings(&object, "rule_types")?,
+        use_cache: flag(&object, "use_cache")?.unwrap_or(false),
+    })
+}
+
+/// The body of `/analyze` (and `/wangshuai`, which ignores `analysis_types`):
+/// birth fields, `analysis_types` (optional list of strings).
+pub fn parse_analyze_request(body: &[u8]) -> Result<BaziAnalyzerRequest, ApiError> {
+    let object = object(body)?;
+    let [date, time, gender] = BIRTH_FIELDS.map(|f| required(&object, f));
+    Ok(BaziAnalyzerRequest {
+        solar_date: date?,
+        solar_time: time?,
+        gender: gender?,
+        analysis_types: strings(&object, "analysis_types")?,
+    })
+}
+
+/// A rule of the administration API: `code`, `name`, `rule_type` (strings),
+/// `conditions` and `content` (JSON values), `priority` (integer, default
+/// 0), `enabled` (boolean, default true). With `path_code` (PUT), the body's
+/// `code` may be left out, and must match if given.
+pub fn parse_rule(body: &[u8], path_code: Option<&str>) -> Result<Rule, ApiError> {
+    let object = object_of(
+        body,
+        "expected a JSON object with code, name, rule_type, conditions and content",
+    )?;
+    let code = match (optional(&object, ("code", "a string"))?, path_code) {
+        (Some(code), Some(path)) if code != path => {
+            return Err(invalid(
+                "code",
+                format!("code: {code:?} differs from the code in the path ({path:?})"),
+            ))
+        }
+        (_, Some(path)) => path.to_owned(),
+        (Some(code), None) => code,
+        (None, None) => {
+            return Err(invalid(
+                "code",
+                "code: is missing; expected a string".into(),
+            ))
+        }
+    };
+    let json = |name: &str| match object.get(name) {
+        Some(value) => Ok(value.to_string()),
+        None => Err(invalid(
+            name,
+            format!("{name}: is missing; expected a JSON value"),
+        )),
+    };
+    let priority = match object.get("priority") {
+        None | Some(Value::Null) => 0,
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| invalid("priority", format!("priority: {n} is not a 32-bit integer")))?,
+        Some(other) => {
+            return Err(invalid(
+                "priority",
+                format!("priority: is a JSON {}; expected an integer", kind(other)),
+            ))
+        }
+    };
+    Ok(Rule {
+        code,
+        name: required(&object, ("name", "a string"))?,
+        rule_type: required(&object, ("rule_type", "a string like \"rizhu_gender\""))?,
+        conditions_json: json("conditions")?,
+        content_json: json("content")?,
+        priority,
+        enabled: flag(&object, "enabled")?.unwrap_or(true),
+        created_at: String::new(),
+        updated_at: String::new(),
+    })
+}
+
+fn invalid(field: &str, message: String) -> ApiError {
+    ApiError::Invalid {
+        field: Some(field.to_owned()),
+        message,
+    }
+}
+
+/// An optional list of strings (absent or null: empty).
+fn strings(object: &Map<String, Value>, name: &str) -> Result<Vec<String>, ApiError> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(invalid(
+                    name,
+                    format!(
+                        "{name}: item {i} is a JSON {}; expected a string",
+                        kind(other)
+                    ),
+                )),
+            })
+            .collect(),
+        Some(other) => Err(invalid(
+            name,
+            format!(
+                "{name}: is a JSON {}; expected a list of strings",
+                kind(other)
+            ),
+        )),
+    }
+}
+
+/// An optional boolean.
+fn flag(object: &Map<String, Value>, name: &str) -> Result<Option<bool>, ApiError> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => Err(invalid(
+            name,
+            format!("{name}: is a JSON {}; expected true or false", kind(other)),
+        )),
+    }
+}
+
 const EXPECTED: &str =
     "expected a JSON object with string fields solar_date, solar_time and gender";
 
 fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    object_of(body, EXPECTED)
+}
+
+fn object_of(body: &[u8], expected: &str) -> Result<Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest(format!(
-            "request body is empty; {EXPECTED}"
+            "request body is empty; {expected}"
         )));
     }
     let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::BadRequest(format!("request body is not valid JSON ({e}); {EXPECTED}"))
+        ApiError::BadRequest(format!("request body is not valid JSON ({e}); {expected}"))
     })?;
     match value {
         Value::Object(object) => Ok(object),
         other => Err(ApiError::BadRequest(format!(
-            "request body is a JSON {}, not an object; {EXPECTED}",
+            "request body is a JSON {}, not an object; {expected}",
             kind(&other)
         ))),
     }
@@ -98,10 +236,8 @@ fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 
 fn required(object: &Map<String, Value>, field: (&str, &str)) -> Result<String, ApiError> {
     let (name, expected) = field;
-    optional(object, field)?.ok_or_else(|| ApiError::Invalid {
-        field: Some(name.to_owned()),
-        message: format!("{name}: is missing; expected {expected}"),
-    })
+    optional(object, field)?
+        .ok_or_else(|| invalid(name, format!("{name}: is missing; expected {expected}")))
 }
 
 /// A string field, or `None` when absent or null.
@@ -112,10 +248,10 @@ fn optional(
     match object.get(name) {
         Some(Value::String(s)) => Ok(Some(s.clone())),
         None | Some(Value::Null) => Ok(None),
-        Some(other) => Err(ApiError::Invalid {
-            field: Some(name.to_owned()),
-            message: format!("{name}: is a JSON {}; expected {expected}", kind(other)),
-        }),
+        Some(other) => Err(invalid(
+            name,
+            format!("{name}: is a JSON {}; expected {expected}", kind(other)),
+        )),
     }
 }
 

@@ -76,6 +76,72 @@ async fn start_bazi_fortune() -> SocketAddr {
     addr
 }
 
+/// An in-process bazi_rule on a free port, its rules in `dir`.
+async fn start_bazi_rule(dir: &std::path::Path) -> SocketAddr {
+    let service = bazi_rule::BaziRule::open(dir, hifate_sdk::Identity::from_env("bazi_rule"))
+        .expect("rules database");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(
+        Server::builder()
+            .add_service(
+                bazi_rule_api::bazi_rule_service_server::BaziRuleServiceServer::new(service),
+            )
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    addr
+}
+
+/// An in-process bazi_analyzer on a free port, calling bazi_rule at `rules`.
+async fn start_bazi_analyzer(rules: SocketAddr) -> SocketAddr {
+    let peer = Peer::new("bazi_rule").at(rules.to_string());
+    let service = bazi_analyzer::BaziAnalyzer::connect_lazy(
+        hifate_sdk::Identity::from_env("bazi_analyzer"),
+        &peer,
+    )
+    .expect("peer");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(
+        Server::builder()
+            .add_service(
+                bazi_analyzer_api::bazi_analyzer_service_server::BaziAnalyzerServiceServer::new(
+                    service,
+                ),
+            )
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    addr
+}
+
+/// The gateway in front of in-process bazi_rule and bazi_analyzer.
+async fn start_rules_gateway(dir: &std::path::Path) -> SocketAddr {
+    let rules = start_bazi_rule(dir).await;
+    let analyzer = start_bazi_analyzer(rules).await;
+    let unused = unused_addr();
+    let peers = gateway::Peers {
+        bazi_core: Peer::new(gateway::BAZI_CORE).at(&unused),
+        bazi_fortune: Peer::new(gateway::BAZI_FORTUNE).at(&unused),
+        bazi_analyzer: Peer::new(gateway::BAZI_ANALYZER).at(analyzer.to_string()),
+        bazi_rule: Peer::new(gateway::BAZI_RULE).at(rules.to_string()),
+    };
+    let state = gateway::AppState::connect_lazy(&peers, gateway::AdminToken::new(TOKEN))
+        .expect("valid addresses");
+    let app = gateway::app(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+const TOKEN: &str = "test-token";
+
 /// An address nothing listens on.
 fn unused_addr() -> String {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -87,11 +153,15 @@ fn unused_addr() -> String {
 
 /// Serves the gateway's routes calling `bazi_core` and `bazi_fortune` there.
 async fn start_gateway_with(bazi_core_addr: &str, bazi_fortune_addr: &str) -> SocketAddr {
+    let unused = unused_addr();
     let peers = gateway::Peers {
         bazi_core: Peer::new(gateway::BAZI_CORE).at(bazi_core_addr),
         bazi_fortune: Peer::new(gateway::BAZI_FORTUNE).at(bazi_fortune_addr),
+        bazi_analyzer: Peer::new(gateway::BAZI_ANALYZER).at(&unused),
+        bazi_rule: Peer::new(gateway::BAZI_RULE).at(&unused),
     };
-    let state = gateway::AppState::connect_lazy(&peers).expect("valid addresses");
+    let token = gateway::AdminToken::new("test-token");
+    let state = gateway::AppState::connect_lazy(&peers, token).expect("valid addresses");
     let app = gateway::app(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -120,11 +190,25 @@ impl Reply {
 }
 
 async fn send(addr: SocketAddr, method: Method, path: &str, body: &str) -> Reply {
+    send_with(addr, method, path, body, None).await
+}
+
+async fn send_with(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    body: &str,
+    token: Option<&str>,
+) -> Reply {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let request = Request::builder()
+    let mut request = Request::builder()
         .method(method)
         .uri(format!("http://{addr}{path}"))
-        .header("content-type", "application/json")
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request
         .body(Full::new(Bytes::from(body.to_owned())))
         .expect("request");
     let response = client.request(request).await.expect("HTTP exchange");
@@ -371,7 +455,9 @@ async fn binary_serves_health_and_charts_then_stops_on_sigterm() {
 
 #[tokio::test]
 async fn binary_refuses_a_malformed_bazi_core_address() {
+    let data = tempfile::tempdir().expect("a data directory");
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .env("HIFATE_DATA_DIR", data.path())
         .env("HIFATE_SERVICE_ADDR_BAZI_CORE", "127.0.0.1")
         .env("HIFATE_ADDR", "127.0.0.1:0")
         .env_remove("HIFATE_SOCKET")
@@ -484,4 +570,199 @@ async fn detail_names_a_bad_current_time_and_an_unavailable_fortune() {
         .as_str()
         .unwrap_or_default()
         .starts_with("bazi_fortune is unavailable: "));
+}
+
+#[tokio::test]
+async fn rules_and_analyses_through_the_gateway() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_rules_gateway(dir.path()).await;
+
+    let reply = send(
+        gateway,
+        Method::POST,
+        "/api/v1/bazi/rules/match",
+        r#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"male","rule_types":["rizhu_gender"]}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let data = &reply.json()["data"];
+    assert_eq!(data["matched"][0]["code"], "rizhu_gender/庚辰/male");
+    assert_eq!(data["context"]["day_pillar"], "庚辰");
+    assert!(data["metadata"]["rule_set_version"].as_u64() >= Some(1));
+
+    let reply = send(gateway, Method::GET, "/api/v1/bazi/rules/types", "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let types = reply.json()["data"]["types"].clone();
+    let rizhu = types
+        .as_array()
+        .expect("types")
+        .iter()
+        .find(|t| t["rule_type"] == "rizhu_gender")
+        .cloned()
+        .expect("rizhu_gender listed");
+    assert_eq!(rizhu["enabled"], 120);
+    let reply = send(gateway, Method::GET, "/api/v1/bazi/rules/stats", "").await;
+    let stats = &reply.json()["data"];
+    assert!(stats["total"].as_u64() >= Some(300), "{stats}");
+    assert!(stats["types"].as_u64() >= Some(8), "{stats}");
+
+    let reply = send(
+        gateway,
+        Method::POST,
+        "/api/v1/bazi/wangshuai",
+        GUIDE_EXAMPLE,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["data"]["level"], "中和");
+
+    let reply = send(
+        gateway,
+        Method::POST,
+        "/api/v1/bazi/analyze",
+        r#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"male","analysis_types":["wuxing_balance","rizhu_gender"]}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let data = &reply.json()["data"];
+    assert!(data["wuxing_balance"]["elements"].is_array());
+    assert_eq!(
+        data["rizhu_gender"]["rules"][0]["code"],
+        "rizhu_gender/庚辰/male"
+    );
+    assert!(data.get("wangshuai").is_none());
+
+    let reply = send(
+        gateway,
+        Method::POST,
+        "/api/v1/bazi/analyze",
+        r#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"male","analysis_types":["palmistry"]}"#,
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
+    );
+    assert_eq!(reply.json()["field"], "analysis_types");
+}
+
+#[tokio::test]
+async fn rules_change_live_through_the_token_guarded_admin_api() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_rules_gateway(dir.path()).await;
+    let rule = r#"{"code":"custom/geng-winter","name":"庚 in winter","rule_type":"custom",
+        "conditions":{"all":[{"day_master":"庚"},{"season":"冬"}]},
+        "content":{"text":"a 庚 day master born in winter"},"priority":5}"#;
+
+    let reply = send(gateway, Method::POST, "/api/v1/admin/rules", rule).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
+    let reply = send_with(
+        gateway,
+        Method::GET,
+        "/api/v1/admin/rules",
+        "",
+        Some("wrong"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+
+    let reply = send_with(
+        gateway,
+        Method::POST,
+        "/api/v1/admin/rules",
+        rule,
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let version = reply.json()["data"]["rule_set_version"]
+        .as_u64()
+        .expect("version");
+    let reply = send_with(
+        gateway,
+        Method::POST,
+        "/api/v1/admin/rules",
+        rule,
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text);
+
+    // The very next match uses it: no restart, no reload.
+    let matched = |gateway| async move {
+        send(
+            gateway,
+            Method::POST,
+            "/api/v1/bazi/rules/match",
+            r#"{"solar_date":"1990-01-15","solar_time":"12:00","gender":"male","rule_types":["custom"]}"#,
+        )
+        .await
+        .json()["data"]
+            .clone()
+    };
+    let data = matched(gateway).await;
+    assert_eq!(data["matched"][0]["code"], "custom/geng-winter");
+    assert_eq!(data["metadata"]["rule_set_version"].as_u64(), Some(version));
+
+    // A bad condition is refused with the path of the bad node.
+    let bad = r#"{"name":"x","rule_type":"custom","conditions":{"all":[{"day_master":"庚"},{"season":"winter"}]},"content":{"text":"x"}}"#;
+    let reply = send_with(
+        gateway,
+        Method::PUT,
+        "/api/v1/admin/rules/custom/geng-winter",
+        bad,
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
+    );
+    let body = reply.json();
+    assert_eq!(body["field"], "conditions");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("$.all[1]"),
+        "{body}"
+    );
+
+    // Disabled: no longer matched.
+    let disabled = r#"{"name":"庚 in winter","rule_type":"custom",
+        "conditions":{"all":[{"day_master":"庚"},{"season":"冬"}]},
+        "content":{"text":"a 庚 day master born in winter"},"enabled":false}"#;
+    let reply = send_with(
+        gateway,
+        Method::PUT,
+        "/api/v1/admin/rules/custom/geng-winter",
+        disabled,
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(matched(gateway).await["matched"], json!([]));
+
+    let reply = send_with(
+        gateway,
+        Method::DELETE,
+        "/api/v1/admin/rules/custom/geng-winter",
+        "",
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let reply = send_with(
+        gateway,
+        Method::GET,
+        "/api/v1/admin/rules/custom/geng-winter",
+        "",
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
 }
