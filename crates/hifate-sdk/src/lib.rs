@@ -36,6 +36,7 @@ mod peer;
 mod status;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod token;
 
 pub use peer::{peer, Peer, PeerError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 pub use status::{cap_status_message, invalid_argument, status, MAX_STATUS_MESSAGE_BYTES};

@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,29 +13,10 @@ use std::time::Duration;
 use bazi_rule_api::bazi_rule_service_client::BaziRuleServiceClient;
 use bazi_rule_api::{BaziRuleMatchRequest, ListRulesRequest, PutRuleRequest, Rule};
 use hifate::ReloadOutcome;
-use support::{free_port, FIRST_BUILD, RELOAD};
+use support::{copy_repo, fixture_target, free_port, FIRST_BUILD, RELOAD};
 use tonic::transport::Channel;
 
 const SWAPS: usize = 50;
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_entry(|e| {
-            let name = e.file_name().to_string_lossy();
-            e.depth() == 0 || !(name == "target" || name.starts_with('.'))
-        })
-        .flatten()
-    {
-        let relative = entry.path().strip_prefix(from).expect("inside");
-        let target = to.join(relative);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-        } else if entry.file_type().is_file() {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
 
 async fn client(port: u16) -> BaziRuleServiceClient<Channel> {
     let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
@@ -47,20 +27,10 @@ async fn client(port: u16) -> BaziRuleServiceClient<Channel> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rules_database_survives_fifty_swaps_under_load() {
-    let repo =
-        std::path::absolute(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).expect("repo");
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("hifate");
-    std::fs::create_dir_all(&root).expect("mkdir");
-    for item in ["Cargo.toml", "Cargo.lock"] {
-        std::fs::copy(repo.join(item), root.join(item)).expect("copy");
-    }
-    copy_tree(&repo.join("crates"), &root.join("crates"));
-    copy_tree(&repo.join("services"), &root.join("services"));
-    let target_dir = match option_env!("CARGO_TARGET_DIR") {
-        Some(dir) => Path::new(dir).join("fixture-target"),
-        None => repo.join("target/fixture-target"),
-    };
+    copy_repo(&root);
+    let target_dir = fixture_target();
     let port = free_port();
     let text = format!(
         "[supervisor]\nadmin_port = {}\nstate_dir = \"state\"\ntarget_dir = \"{}\"\nwatch = \"off\"\n\n[[service]]\nname = \"bazi_rule\"\nport = {port}\n",

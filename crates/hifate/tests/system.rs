@@ -14,26 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{alive, free_port, FIRST_BUILD, RELOAD};
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_entry(|e| {
-            let name = e.file_name().to_string_lossy();
-            e.depth() == 0 || !(name == "target" || name.starts_with('.'))
-        })
-        .flatten()
-    {
-        let relative = entry.path().strip_prefix(from).expect("inside");
-        let target = to.join(relative);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-        } else if entry.file_type().is_file() {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
+use support::{alive, copy_repo, fixture_target, free_port, FIRST_BUILD, RELOAD};
 
 async fn calculate(port: u16) -> Result<(Value, u64), String> {
     let response = reqwest::Client::new()
@@ -216,23 +197,13 @@ fn append(path: &Path, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hifate_up_serves_the_guide_example_through_reloads() {
-    let repo =
-        std::path::absolute(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).expect("repo");
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("hifate");
-    for item in ["Cargo.toml", "Cargo.lock", "hifate.toml"] {
-        std::fs::create_dir_all(&root).expect("mkdir");
-        std::fs::copy(repo.join(item), root.join(item)).expect("copy");
-    }
-    copy_tree(&repo.join("crates"), &root.join("crates"));
-    copy_tree(&repo.join("services"), &root.join("services"));
+    copy_repo(&root);
 
     let (core_port, fortune_port, main_port) = (free_port(), free_port(), free_port());
     let (analyzer_port, rule_port) = (free_port(), free_port());
-    let target_dir = match option_env!("CARGO_TARGET_DIR") {
-        Some(dir) => Path::new(dir).join("fixture-target"),
-        None => repo.join("target/fixture-target"),
-    };
+    let target_dir = fixture_target();
     let log = std::fs::File::create(dir.path().join("up.log")).expect("log file");
     let mut up = Command::new(env!("CARGO_BIN_EXE_hifate"))
         .current_dir(&root)

@@ -2,8 +2,6 @@
 //! token. Rules change live: bazi_rule matches with the new rule-set version
 //! at its next call.
 
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 use axum::body::Bytes;
@@ -44,42 +42,19 @@ impl AdminToken {
     /// `GATEWAY_ADMIN_TOKEN`, else the token in `data_dir/admin-token`, which
     /// is generated (owner-only) at first start.
     pub fn load_or_create(data_dir: &Path) -> std::io::Result<AdminToken> {
-        if let Ok(token) = std::env::var(TOKEN_VAR) {
-            if !token.trim().is_empty() {
-                return Ok(AdminToken(token.trim().to_owned()));
-            }
+        let (token, generated) =
+            hifate_sdk::token::load_or_create(TOKEN_VAR, None, data_dir, TOKEN_FILE)?;
+        if generated {
+            tracing::info!(
+                "rule administration token generated into {}",
+                data_dir.join(TOKEN_FILE).display()
+            );
         }
-        let path = data_dir.join(TOKEN_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(token) if !token.trim().is_empty() => {
-                return Ok(AdminToken(token.trim().to_owned()))
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-        let mut bytes = [0u8; 24];
-        std::fs::File::open("/dev/urandom")
-            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))?;
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)?;
-        writeln!(file, "{token}")?;
-        tracing::info!(
-            "rule administration token generated into {}",
-            path.display()
-        );
         Ok(AdminToken(token))
     }
 
-    /// Constant-time comparison.
     fn matches(&self, given: &str) -> bool {
-        let (a, b) = (self.0.as_bytes(), given.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        hifate_sdk::token::matches(given, &self.0)
     }
 }
 

@@ -157,6 +157,44 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write fixture file");
 }
 
+/// A copy of this repository's workspace (manifests, lock file, `crates/`,
+/// `services/`, and `hifate.toml`) in `root`, without build output or
+/// hidden files: what `hifate up` runs on in the system tests.
+pub fn copy_repo(root: &Path) {
+    let repo = std::path::absolute(repo_root()).expect("repo root");
+    std::fs::create_dir_all(root).expect("mkdir");
+    for item in ["Cargo.toml", "Cargo.lock", "hifate.toml"] {
+        std::fs::copy(repo.join(item), root.join(item)).expect("copy");
+    }
+    for dir in ["crates", "services"] {
+        copy_tree(&repo.join(dir), &root.join(dir));
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.depth() == 0 || !(name == "target" || name == "data" || name.starts_with('.'))
+        })
+        .flatten()
+    {
+        let relative = entry.path().strip_prefix(from).expect("inside");
+        let target = to.join(relative);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The shared target directory of the system tests' builds.
+pub fn fixture_target() -> PathBuf {
+    shared_target_dir()
+}
+
 /// Starts a supervisor on `fixture` (`extra` goes into `[supervisor]`),
 /// allowing for a first build.
 pub async fn start(fixture: &Fixture, extra: &str) -> hifate::Supervisor {

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Calls per second per core of the services through gRPC.
+
+Starts each release service binary by hand (standalone, on a free TCP port,
+with a temporary data directory), drives it with h2load (1 connection, 16
+streams in flight, the guide's example as one gRPC frame) and reads the
+service process's CPU time from /proc. Prints, per service: requests per
+second, and requests per CPU-second of the service process (= per core).
+
+    cargo build --release -p bazi_core -p bazi_fortune -p bazi_analyzer -p bazi_rule
+    python3 crates/hifate-bench/scripts/grpc_services.py [--secs 5]
+
+Needs h2load (Debian: nghttp2-client).
+"""
+import argparse, os, re, socket, subprocess, sys, tempfile, time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def string(field, text):
+    data = text.encode()
+    return bytes([field << 3 | 2, len(data)]) + data
+
+
+def flag(field, value):
+    return bytes([field << 3 | 0, 1 if value else 0])
+
+
+BIRTH = string(1, "1990-01-15") + string(2, "12:00") + string(3, "male")
+CASES = [
+    ("bazi_core", "/bazi.core.BaziCoreService/CalculateBazi", BIRTH),
+    ("bazi_fortune", "/bazi.fortune.BaziFortuneService/CalculateDayunLiunian",
+     BIRTH + string(4, "2024-05-01T10:00:00")),
+    ("bazi_analyzer", "/bazi.analyzer.BaziAnalyzerService/RunAnalyzers",
+     BIRTH + string(4, "wangshuai") + string(4, "xishen_jishen") + string(4, "wuxing_balance")
+     + string(4, "ten_gods_energy")),
+    ("bazi_rule", "/bazi.rule.BaziRuleService/MatchRules", BIRTH),
+    ("bazi_rule (use_cache)", "/bazi.rule.BaziRuleService/MatchRules", BIRTH + flag(5, True)),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--secs", type=int, default=5)
+    ap.add_argument("--streams", type=int, default=16)
+    a = ap.parse_args()
+    print(f"{'service':24} {'req/s':>10} {'per core':>10} {'service CPU':>12}  failed")
+    for name, path, message in CASES:
+        binary = os.path.join(ROOT, "target", "release", name.split()[0])
+        port = free_port()
+        data = tempfile.mkdtemp(prefix="bench-data-")
+        env = dict(os.environ, HIFATE_ADDR=f"127.0.0.1:{port}", HIFATE_DATA_DIR=data, RUST_LOG="warn")
+        env.pop("HIFATE_SOCKET", None)
+        proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(200):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            time.sleep(1.0)  # the calendar cache warms beside serving
+            body = tempfile.NamedTemporaryFile(delete=False)
+            body.write(b"\0" + len(message).to_bytes(4, "big") + message)
+            body.close()
+            before = cpu_seconds(proc.pid)
+            out = subprocess.run(
+                ["h2load", "-c", "1", "-t", "1", "-m", str(a.streams), "-D", str(a.secs),
+                 "--warm-up-time=1", "-d", body.name, "-H", "content-type: application/grpc",
+                 "-H", "te: trailers", f"http://127.0.0.1:{port}{path}"],
+                capture_output=True, text=True).stdout
+            used = cpu_seconds(proc.pid) - before
+            rate = float(re.search(r"finished in [^,]+, ([0-9.]+) req/s", out).group(1))
+            done = int(re.search(r"(\d+) succeeded", out).group(1))
+            failed = int(re.search(r"(\d+) failed", out).group(1))
+            # Warm-up requests are not in `done` but are in the CPU time:
+            # per core is counted over the measured window's share.
+            per_core = done / used if used > 0 else float("nan")
+            print(f"{name:24} {rate:>10.0f} {per_core:>10.0f} {used:>11.2f}s  {failed}")
+        finally:
+            proc.terminate()
+            proc.wait()
+    print(f"(h2load -c 1 -t 1 -m {a.streams} -D {a.secs} --warm-up-time=1; per core = requests"
+          " / CPU-seconds of the service process, which includes the 1 s warm-up)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
