@@ -24,24 +24,46 @@ pub fn load_or_create(
         return Ok((token.trim().to_owned(), false));
     }
     let path = dir.join(file);
-    match std::fs::read_to_string(&path) {
-        Ok(token) if !token.trim().is_empty() => return Ok((token.trim().to_owned(), false)),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+    // Two processes may start at once: the file is created exclusively
+    // (owner-only from its first byte), and a process that finds it being
+    // written waits for the other's token rather than writing its own.
+    for _ in 0..100 {
+        match std::fs::read_to_string(&path) {
+            Ok(token) if !token.trim().is_empty() => return Ok((token.trim().to_owned(), false)),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path);
+        match created {
+            Ok(mut out) => {
+                let token = generate()?;
+                writeln!(out, "{token}")?;
+                out.sync_all()?;
+                return Ok((token, true));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => return Err(e),
+        }
     }
+    Err(std::io::Error::other(format!(
+        "{} stays empty; remove it to have a token generated",
+        path.display()
+    )))
+}
+
+/// 48 hex digits from the kernel's random source.
+fn generate() -> std::io::Result<String> {
     let mut bytes = [0u8; 24];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))?;
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&path)?;
-    writeln!(out, "{token}")?;
-    Ok((token, true))
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Compares without stopping at the first difference.

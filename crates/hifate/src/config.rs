@@ -103,7 +103,8 @@ pub struct Settings {
     /// Client connections each public port holds at most; past it, new ones
     /// are closed (on the main port they still reach the admin API).
     pub max_connections: usize,
-    /// A client connection that sends no request for this long is closed.
+    /// A client connection that sends no request for this long is closed
+    /// (0: never).
     pub idle_timeout_ms: u64,
 }
 

@@ -61,7 +61,8 @@ pub async fn start(config: Config) -> anyhow::Result<Supervisor> {
     let ports_served = supervisor.services().len() + usize::from(admin_listener.is_some());
     let limits = ConnectionLimits {
         max_connections: connection_cap(settings.max_connections, ports_served),
-        idle_timeout: std::time::Duration::from_millis(settings.idle_timeout_ms),
+        idle_timeout: (settings.idle_timeout_ms > 0)
+            .then(|| std::time::Duration::from_millis(settings.idle_timeout_ms)),
     };
     let mut tasks = Vec::new();
     for (service, listener) in supervisor.services().iter().zip(listeners) {

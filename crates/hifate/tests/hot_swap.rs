@@ -301,7 +301,7 @@ async fn broken_changes_never_take_the_service_down() {
     assert!(reason.contains("exited with status 3"), "{reason}");
     let (reply, version) = say(&mut client, "alive", 0).await.expect("v2 still serves");
     assert_eq!((reply.message.as_str(), version), ("hello v2: alive", 2));
-    let bad_dir = format!("versions/{bad}/");
+    let bad_dir = format!("services/fragile/versions/{bad}/");
     assert!(processes_running(&bad_dir).is_empty(), "no leaked child");
 
     // 4. Never becomes ready: killed after the ready timeout.
@@ -324,7 +324,7 @@ async fn broken_changes_never_take_the_service_down() {
     let (_, version) = say(&mut client, "alive", 0).await.expect("v2 still serves");
     assert_eq!(version, 2);
     assert!(
-        processes_running(&format!("versions/{hung}/")).is_empty(),
+        processes_running(&format!("services/fragile/versions/{hung}/")).is_empty(),
         "the hung process was killed"
     );
     let history = supervisor.history("fragile").expect("history");

@@ -202,7 +202,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     copy_repo(&root);
 
     let (core_port, fortune_port, main_port) = (free_port(), free_port(), free_port());
-    let (analyzer_port, rule_port) = (free_port(), free_port());
+    let (analyzer_port, rule_port, payment_port) = (free_port(), free_port(), free_port());
     let target_dir = fixture_target();
     let log = std::fs::File::create(dir.path().join("up.log")).expect("log file");
     let mut up = Command::new(env!("CARGO_BIN_EXE_hifate"))
@@ -213,6 +213,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         .args(["--port", &format!("bazi_fortune={fortune_port}")])
         .args(["--port", &format!("bazi_analyzer={analyzer_port}")])
         .args(["--port", &format!("bazi_rule={rule_port}")])
+        .args(["--port", &format!("payment_service={payment_port}")])
         .args(["--port", &format!("gateway={main_port}")])
         .args(["--port", &format!("admin={main_port}")])
         .stdout(Stdio::from(log.try_clone().expect("log")))
@@ -250,7 +251,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     .json()
     .await
     .expect("json");
-    assert_eq!(status["count"], json!(4), "{status}");
+    assert_eq!(status["count"], json!(5), "{status}");
     let core_pid = status["services"]["bazi_core"]["pid"]
         .as_u64()
         .expect("pid") as u32;
@@ -261,6 +262,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("bazi_fortune", 1),
             ("bazi_analyzer", 1),
             ("bazi_rule", 1),
+            ("payment_service", 1),
             ("gateway", 1),
         ],
         RELOAD,
@@ -291,6 +293,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("bazi_fortune".to_owned(), 1),
             ("bazi_analyzer".to_owned(), 1),
             ("bazi_rule".to_owned(), 1),
+            ("payment_service".to_owned(), 1),
             ("gateway".to_owned(), 1)
         ]),
         "a logic edit of bazi_core reloads bazi_core only"
@@ -335,6 +338,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("bazi_fortune", 1),
             ("bazi_analyzer", 1),
             ("bazi_rule", 1),
+            ("payment_service", 1),
             ("gateway", 2),
         ],
         RELOAD,
@@ -438,6 +442,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("bazi_fortune".to_owned(), 2),
             ("bazi_analyzer".to_owned(), 1),
             ("bazi_rule".to_owned(), 1),
+            ("payment_service".to_owned(), 1),
             ("gateway".to_owned(), 2)
         ]),
         "a logic edit of bazi_fortune reloads bazi_fortune only"
@@ -458,7 +463,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         .iter()
         .filter_map(|s| s["pid"].as_u64().map(|p| p as u32))
         .collect();
-    assert_eq!(pids.len(), 5);
+    assert_eq!(pids.len(), 6);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(up.id() as i32),
         nix::sys::signal::Signal::SIGINT,

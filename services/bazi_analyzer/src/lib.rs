@@ -36,10 +36,17 @@ pub const DEFAULT_PORT: u16 = 9003;
 /// The rule type of the day pillar and gender.
 const RIZHU_RULES: &str = "rizhu_gender";
 
+/// How long a call to bazi_rule may take: well under the callers' own
+/// timeout, so that a stuck bazi_rule still gives the documented degraded
+/// answer (facts, `rules_error`) instead of the whole call timing out.
+pub const RULES_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// How the analyzer reaches bazi_rule: through the supervisor's front port,
 /// else the guide's port.
 pub fn bazi_rule_peer() -> Peer {
-    Peer::new("bazi_rule").or_addr("127.0.0.1:9004")
+    Peer::new("bazi_rule")
+        .or_addr("127.0.0.1:9004")
+        .request_timeout(RULES_TIMEOUT)
 }
 
 /// The `bazi.analyzer.BaziAnalyzerService` implementation.

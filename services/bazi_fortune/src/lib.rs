@@ -214,10 +214,25 @@ fn next_day(date: &bazi::chart::SolarDate) -> Option<String> {
 /// (`2024-05-01T08:30`, `2024-05-01 08:30:15`), with an optional offset
 /// (`Z`, `+02:00`; converted to Beijing time) — without one, Beijing time.
 pub fn parse_current_time(text: &str) -> Result<OffsetDateTime, DetailError> {
+    let instant = parse_instant(text)?;
+    let year = instant.year();
+    let (first, last) = (bazi::input::MIN_YEAR, bazi::fortune::LAST_FORTUNE_YEAR);
+    if !(first..=last).contains(&year) {
+        return Err(DetailError::CurrentTime(format!(
+            "{year} is outside the years a fortune covers ({first}-{last})"
+        )));
+    }
+    Ok(instant)
+}
+
+fn parse_instant(text: &str) -> Result<OffsetDateTime, DetailError> {
     use time::format_description::well_known::Rfc3339;
     use time::macros::format_description;
     if let Ok(instant) = OffsetDateTime::parse(text, &Rfc3339) {
-        return Ok(instant.to_offset(BEIJING));
+        // Near year 9999 the shift to +08:00 leaves the representable range.
+        return instant.checked_to_offset(BEIJING).ok_or_else(|| {
+            DetailError::CurrentTime(format!("{text:?} is outside the supported range"))
+        });
     }
     let normalized = text.replacen(' ', "T", 1);
     let forms = [

@@ -134,6 +134,14 @@ async fn bad_input_is_invalid_argument_naming_the_field() {
         ("1990-01-15", "12:00", "x", "", "gender"),
         ("1990-01-15", "12:00", "male", "tomorrow", "current_time"),
         ("1990-01-15", "12:00", "male", "2024-13-01", "current_time"),
+        ("1990-01-15", "12:00", "male", "2300-01-01", "current_time"),
+        (
+            "1990-01-15",
+            "12:00",
+            "male",
+            "9999-12-31T20:00:00Z",
+            "current_time",
+        ),
     ];
     for (date, time, gender, now, field) in cases {
         let status = client

@@ -46,8 +46,8 @@ pub const SERVICE_NAME: &str = "bazi_rule";
 pub const DEFAULT_PORT: u16 = 9004;
 /// The database file in the data directory.
 pub const DATABASE_FILE: &str = "rules.sqlite3";
-/// Answers kept for `use_cache` (cleared when full, and whenever the rule
-/// set changes: the version is part of the key).
+/// Answers kept for `use_cache` (cleared when full; the rule-set version is
+/// part of the key, so an answer of an older rule set is never used).
 const CACHE_ENTRIES: usize = 4096;
 
 /// The `bazi.rule.BaziRuleService` implementation.
@@ -290,6 +290,12 @@ fn store_status(error: StoreError) -> Status {
             let field = if field == "type" { "rule_type" } else { field };
             hifate_sdk::invalid_argument(format!("{field}: {message}"))
         }
+        // A stored row that is not what this version can read: not
+        // something a retry fixes.
+        StoreError::CorruptJson { .. } => {
+            tracing::error!(error = %error, "rule store holds a row this version cannot read");
+            Status::data_loss(error.to_string())
+        }
         other => {
             tracing::error!(error = %other, "rule store failed");
             Status::unavailable(format!("the rule store failed: {other}"))
@@ -341,7 +347,14 @@ impl BaziRuleService for BaziRule {
         &self,
         request: Request<BaziRuleMatchRequest>,
     ) -> Result<Response<BaziRuleMatchResponse>, Status> {
-        BaziRule::match_rules(self, request.get_ref()).map(Response::new)
+        // SQLite may wait for another process's write (up to its busy
+        // timeout): never on the async threads, which also answer health.
+        let this = self.clone();
+        let request = request.into_inner();
+        tokio::task::spawn_blocking(move || this.match_rules(&request))
+            .await
+            .map_err(|e| Status::internal(format!("the match task failed: {e}")))?
+            .map(Response::new)
     }
 
     async fn health_check(

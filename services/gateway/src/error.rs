@@ -24,7 +24,8 @@ pub enum ApiError {
     /// The thing named does not exist (404).
     #[error("{0}")]
     NotFound(String),
-    /// The thing to create exists already (409).
+    /// The thing to create exists already, or the state does not allow
+    /// the change (a paid payment canceled) (409).
     #[error("{0}")]
     Conflict(String),
     /// The endpoint needs the bearer token (401).
@@ -67,7 +68,9 @@ impl ApiError {
                 message: message.to_owned(),
             },
             Code::NotFound => ApiError::NotFound(message.to_owned()),
-            Code::AlreadyExists => ApiError::Conflict(message.to_owned()),
+            Code::AlreadyExists | Code::FailedPrecondition => {
+                ApiError::Conflict(message.to_owned())
+            }
             Code::Unavailable => ApiError::Unavailable {
                 service,
                 message: message.to_owned(),

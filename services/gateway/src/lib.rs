@@ -32,6 +32,15 @@
 //! | `GET /api/v1/admin/rules[?rule_type=&include_disabled=true]`, `GET /api/v1/admin/rules/CODE` | rules as stored (token); `CODE` may contain `/` (`rizhu_gender/庚辰/male`) |
 //! | `POST /api/v1/admin/rules`, `PUT /api/v1/admin/rules/CODE`, `DELETE /api/v1/admin/rules/CODE` | change rules live (token): 201 / 200, 404 unknown code, 409 taken code, 422 with the path of a bad condition |
 //!
+//! Payments (payment_service):
+//!
+//! | endpoint | what |
+//! |---|---|
+//! | `POST /api/v1/payment/create-session` | `{amount, currency, product_name, customer_email, metadata?}` (and an optional `Idempotency-Key` header) → `{session_id, checkout_url, status, message}` |
+//! | `POST /api/v1/payment/verify` | `{session_id}` → the payment as the ledger knows it |
+//! | `POST /api/v1/payment/webhook` | the provider's event, its raw body and `Stripe-Signature` passed on untouched |
+//! | `GET /api/v1/payment/sandbox/ID`, `POST …/ID/complete`, `POST …/ID/cancel` | the sandbox checkout page and its buttons |
+//!
 //! The rule administration needs `Authorization: Bearer <token>` (401
 //! without): the token is `GATEWAY_ADMIN_TOKEN`, else the one generated into
 //! the gateway's data directory (`admin-token`, owner-only).
@@ -43,6 +52,7 @@ mod admin;
 mod analyze;
 mod chart;
 mod error;
+mod payment;
 mod request;
 mod rules;
 
@@ -57,6 +67,7 @@ use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
 use bazi_fortune_api::bazi_fortune_service_client::BaziFortuneServiceClient;
 use bazi_rule_api::bazi_rule_service_client::BaziRuleServiceClient;
 use hifate_sdk::{Peer, PeerError};
+use payment_service_api::payment_service_client::PaymentServiceClient;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tonic::metadata::MetadataMap;
@@ -78,6 +89,8 @@ pub const BAZI_FORTUNE: &str = "bazi_fortune";
 pub const BAZI_ANALYZER: &str = "bazi_analyzer";
 /// The rule service.
 pub const BAZI_RULE: &str = "bazi_rule";
+/// The payment service.
+pub const PAYMENT_SERVICE: &str = "payment_service";
 /// Path of the chart endpoint.
 pub const CALCULATE_PATH: &str = "/api/v1/bazi/calculate";
 /// Path of the chart-and-fortune endpoint.
@@ -101,6 +114,7 @@ pub struct AppState {
     bazi_fortune: BaziFortuneServiceClient<Channel>,
     bazi_analyzer: BaziAnalyzerServiceClient<Channel>,
     bazi_rule: BaziRuleServiceClient<Channel>,
+    payment: PaymentServiceClient<Channel>,
     admin_token: Arc<AdminToken>,
 }
 
@@ -111,6 +125,7 @@ pub struct Peers {
     pub bazi_fortune: Peer,
     pub bazi_analyzer: Peer,
     pub bazi_rule: Peer,
+    pub payment_service: Peer,
 }
 
 impl Default for Peers {
@@ -123,6 +138,7 @@ impl Default for Peers {
             bazi_fortune: Peer::new(BAZI_FORTUNE).or_addr("127.0.0.1:9002"),
             bazi_analyzer: Peer::new(BAZI_ANALYZER).or_addr("127.0.0.1:9003"),
             bazi_rule: Peer::new(BAZI_RULE).or_addr("127.0.0.1:9004"),
+            payment_service: Peer::new(PAYMENT_SERVICE).or_addr("127.0.0.1:9006"),
         }
     }
 }
@@ -138,6 +154,7 @@ impl AppState {
             bazi_fortune: BaziFortuneServiceClient::new(peers.bazi_fortune.connect_lazy()?),
             bazi_analyzer: BaziAnalyzerServiceClient::new(peers.bazi_analyzer.connect_lazy()?),
             bazi_rule: BaziRuleServiceClient::new(peers.bazi_rule.connect_lazy()?),
+            payment: PaymentServiceClient::new(peers.payment_service.connect_lazy()?),
             admin_token: Arc::new(admin_token),
         })
     }
@@ -153,6 +170,17 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/bazi/rules/stats", get(rules::stats))
         .route("/api/v1/bazi/wangshuai", post(analyze::wangshuai))
         .route("/api/v1/bazi/analyze", post(analyze::analyze))
+        .route(
+            "/api/v1/payment/create-session",
+            post(payment::create_session),
+        )
+        .route("/api/v1/payment/verify", post(payment::verify))
+        .route("/api/v1/payment/webhook", post(payment::webhook))
+        .route("/api/v1/payment/sandbox/{id}", get(payment::sandbox_page))
+        .route(
+            "/api/v1/payment/sandbox/{id}/{action}",
+            post(payment::sandbox_action),
+        )
         .merge(admin::routes(state.clone()))
         .with_state(state)
 }

@@ -24,6 +24,7 @@ async fn main() -> anyhow::Result<()> {
         bazi_fortune = %peers.bazi_fortune.addr()?,
         bazi_analyzer = %peers.bazi_analyzer.addr()?,
         bazi_rule = %peers.bazi_rule.addr()?,
+        payment_service = %peers.payment_service.addr()?,
         "service clients ready (each connects on first call)"
     );
     hifate_sdk::Service::new(SERVICE_NAME, DEFAULT_PORT)

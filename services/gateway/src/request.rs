@@ -216,7 +216,7 @@ fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     object_of(body, EXPECTED)
 }
 
-fn object_of(body: &[u8], expected: &str) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn object_of(body: &[u8], expected: &str) -> Result<Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest(format!(
             "request body is empty; {expected}"
@@ -234,14 +234,17 @@ fn object_of(body: &[u8], expected: &str) -> Result<Map<String, Value>, ApiError
     }
 }
 
-fn required(object: &Map<String, Value>, field: (&str, &str)) -> Result<String, ApiError> {
+pub(crate) fn required(
+    object: &Map<String, Value>,
+    field: (&str, &str),
+) -> Result<String, ApiError> {
     let (name, expected) = field;
     optional(object, field)?
         .ok_or_else(|| invalid(name, format!("{name}: is missing; expected {expected}")))
 }
 
 /// A string field, or `None` when absent or null.
-fn optional(
+pub(crate) fn optional(
     object: &Map<String, Value>,
     (name, expected): (&str, &str),
 ) -> Result<Option<String>, ApiError> {

@@ -128,6 +128,7 @@ async fn start_rules_gateway(dir: &std::path::Path) -> SocketAddr {
         bazi_fortune: Peer::new(gateway::BAZI_FORTUNE).at(&unused),
         bazi_analyzer: Peer::new(gateway::BAZI_ANALYZER).at(analyzer.to_string()),
         bazi_rule: Peer::new(gateway::BAZI_RULE).at(rules.to_string()),
+        payment_service: Peer::new(gateway::PAYMENT_SERVICE).at(&unused),
     };
     let state = gateway::AppState::connect_lazy(&peers, gateway::AdminToken::new(TOKEN))
         .expect("valid addresses");
@@ -159,6 +160,7 @@ async fn start_gateway_with(bazi_core_addr: &str, bazi_fortune_addr: &str) -> So
         bazi_fortune: Peer::new(gateway::BAZI_FORTUNE).at(bazi_fortune_addr),
         bazi_analyzer: Peer::new(gateway::BAZI_ANALYZER).at(&unused),
         bazi_rule: Peer::new(gateway::BAZI_RULE).at(&unused),
+        payment_service: Peer::new(gateway::PAYMENT_SERVICE).at(&unused),
     };
     let token = gateway::AdminToken::new("test-token");
     let state = gateway::AppState::connect_lazy(&peers, token).expect("valid addresses");
@@ -765,4 +767,150 @@ async fn rules_change_live_through_the_token_guarded_admin_api() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
+}
+
+/// The gateway in front of an in-process sandbox payment_service whose
+/// ledger is in `dir`.
+async fn start_payment_gateway(dir: &std::path::Path) -> SocketAddr {
+    let ledger = dir.join("payments.sqlite3").display().to_string();
+    let payments = payments::Payments::open(
+        &ledger,
+        "http://127.0.0.1:8001",
+        payments::StripeSecrets::default(),
+    )
+    .await
+    .expect("sandbox payments");
+    let service = payment_service::PaymentService::new(
+        payments,
+        hifate_sdk::Identity::from_env("payment_service"),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(
+        Server::builder()
+            .add_service(
+                payment_service_api::payment_service_server::PaymentServiceServer::new(service),
+            )
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    let unused = unused_addr();
+    let peers = gateway::Peers {
+        bazi_core: Peer::new(gateway::BAZI_CORE).at(&unused),
+        bazi_fortune: Peer::new(gateway::BAZI_FORTUNE).at(&unused),
+        bazi_analyzer: Peer::new(gateway::BAZI_ANALYZER).at(&unused),
+        bazi_rule: Peer::new(gateway::BAZI_RULE).at(&unused),
+        payment_service: Peer::new(gateway::PAYMENT_SERVICE).at(addr.to_string()),
+    };
+    let state = gateway::AppState::connect_lazy(&peers, gateway::AdminToken::new(TOKEN))
+        .expect("valid addresses");
+    let app = gateway::app(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let gateway = listener.local_addr().expect("local addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    gateway
+}
+
+#[tokio::test]
+async fn a_sandbox_payment_through_the_gateway() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_payment_gateway(dir.path()).await;
+    let reply = send(
+        gateway,
+        Method::POST,
+        "/api/v1/payment/create-session",
+        r#"{"amount":"12.34","currency":"USD","product_name":"report","customer_email":"a@example.com","metadata":{"idempotency_key":"order-1"}}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let session = reply.json()["data"].clone();
+    let id = session["session_id"]
+        .as_str()
+        .expect("session_id")
+        .to_owned();
+    assert_eq!(session["status"], "open");
+
+    // The sandbox checkout page, then its Pay button (a browser form).
+    let page = send(
+        gateway,
+        Method::GET,
+        &format!("/api/v1/payment/sandbox/{id}"),
+        "",
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("12.34 USD") && page.text.contains("/complete"),
+        "{}",
+        page.text
+    );
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let pay = Request::builder()
+        .method(Method::POST)
+        .uri(format!(
+            "http://{gateway}/api/v1/payment/sandbox/{id}/complete"
+        ))
+        .header("accept", "text/html")
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let answer = client.request(pay).await.expect("pay");
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+
+    let reply = send(
+        gateway,
+        Method::POST,
+        "/api/v1/payment/verify",
+        &format!(r#"{{"session_id":"{id}"}}"#),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json()["data"]["status"], "paid");
+
+    let reply = send(
+        gateway,
+        Method::POST,
+        "/api/v1/payment/create-session",
+        r#"{"amount":"12.345","currency":"USD","product_name":"report"}"#,
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
+    );
+    assert_eq!(reply.json()["field"], "amount");
+    let reply = send(
+        gateway,
+        Method::POST,
+        "/api/v1/payment/verify",
+        r#"{"session_id":"ps_nothing"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
+    // Paid is final.
+    let reply = send(
+        gateway,
+        Method::POST,
+        &format!("/api/v1/payment/sandbox/{id}/cancel"),
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text);
+    // A webhook while no signing secret is configured: unavailable, saying why.
+    let reply = send(gateway, Method::POST, "/api/v1/payment/webhook", "{}").await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.text
+    );
+    assert!(
+        reply.text.contains("STRIPE_WEBHOOK_SECRET"),
+        "{}",
+        reply.text
+    );
 }

@@ -8,13 +8,14 @@ pub const ENV_TOKEN: &str = crate::config::ADMIN_TOKEN_VAR;
 pub const TOKEN_FILE: &str = "admin-token";
 
 /// The token: from the environment, the config, or the state directory; one
-/// is generated there (owner-only) at first start and printed once.
+/// is generated there (owner-only) at first start.
 pub fn load_or_create(configured: Option<&str>, state_dir: &Path) -> std::io::Result<String> {
     let (token, generated) =
         hifate_sdk::token::load_or_create(ENV_TOKEN, configured, state_dir, TOKEN_FILE)?;
     if generated {
+        // The path, never the token: logs travel further than the file.
         tracing::info!(
-            "admin token generated and saved to {} (owner-only): {token}",
+            "admin token generated into {} (owner-only)",
             state_dir.join(TOKEN_FILE).display()
         );
     }

@@ -288,6 +288,9 @@ impl std::fmt::Display for ProcessEnd {
     }
 }
 
+/// The longest output line kept whole.
+const MAX_LINE: usize = 8 * 1024;
+
 /// Copies a child's output, line by line, to the supervisor's log (target
 /// `hifate::output`) and the ring. Never stops early: a child whose pipe is
 /// not read would block, or die of SIGPIPE, so bytes that are not UTF-8 are
@@ -301,7 +304,11 @@ where
         let mut buffer = Vec::new();
         loop {
             buffer.clear();
-            match reader.read_until(b'\n', &mut buffer).await {
+            // A line longer than MAX_LINE is passed on in pieces: a child
+            // that writes without newlines cannot make the supervisor hold
+            // its whole output in memory.
+            let mut limited = tokio::io::AsyncReadExt::take(&mut reader, MAX_LINE as u64);
+            match limited.read_until(b'\n', &mut buffer).await {
                 Ok(0) => return,
                 Ok(_) => {
                     let line = String::from_utf8_lossy(&buffer);

@@ -135,6 +135,8 @@ struct Mutable {
 
 const RESTART_MIN_DELAY: Duration = Duration::from_millis(100);
 const RESTART_MAX_DELAY: Duration = Duration::from_secs(30);
+/// The longest one ready probe may take while a version starts.
+const PROBE_LIMIT: Duration = Duration::from_secs(2);
 /// Failed restarts of a dead version before an older kept one is tried.
 const FALL_BACK_AFTER: u32 = 3;
 
@@ -302,11 +304,11 @@ impl ServiceRuntime {
     /// After an attempt that changed nothing: serving if a version serves.
     pub(crate) fn settle_phase(&self) {
         let mut state = self.state();
-        state.phase = Some(if state.serving.is_some() {
-            Phase::Serving
-        } else {
-            Phase::Failed
-        });
+        let alive = state
+            .serving
+            .as_ref()
+            .is_some_and(|c| c.exit_status().is_none());
+        state.phase = Some(if alive { Phase::Serving } else { Phase::Failed });
     }
 
     /// Swaps in a kept artifact (`to`, or the previous good version) under a
@@ -362,7 +364,14 @@ impl ServiceRuntime {
                 // The status tells the truth before anyone hears of it.
                 self.record_error(format!("version {version}: {reason}"));
                 self.settle_phase();
-                self.store().mark_failed(version, &reason)?;
+                if let Err(error) = self.store().mark_failed(version, &reason) {
+                    // The start failure is the news; the store's trouble is
+                    // logged, not allowed to hide it.
+                    tracing::warn!(
+                        "[{}] version {version} failed and the version store could not record it: {error}",
+                        self.config.name
+                    );
+                }
                 self.emit(EventKind::ReloadFailed {
                     version,
                     reason: reason.clone(),
@@ -544,14 +553,18 @@ impl ServiceRuntime {
                 let Some(probed) = backend.upgrade() else {
                     return;
                 };
-                let verdict = match tokio::time::timeout(timeout, probed.probe(kind)).await {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(reason)) => Err(reason),
-                    Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
-                };
+                let verdict = probed.probe(kind, timeout).await;
                 drop(probed);
                 match verdict {
-                    Ok(()) => misses = 0,
+                    Ok(()) => {
+                        misses = 0;
+                        // A version that answered again after a failed
+                        // replacement is healthy again.
+                        let mut state = this.state();
+                        if state.phase == Some(Phase::Unresponsive) {
+                            state.phase = Some(Phase::Serving);
+                        }
+                    }
                     // A process that exited is the crash monitor's business.
                     Err(_) if child.exit_status().is_some() => return,
                     Err(reason) => {
@@ -575,16 +588,16 @@ impl ServiceRuntime {
         reason: String,
     ) {
         let version = stuck.version;
-        self.emit(EventKind::Unresponsive {
-            version,
-            misses,
-            reason: reason.clone(),
-        });
         self.record_error(format!(
             "version {version} (pid {}) stopped answering health checks ({misses} missed: {reason}); replacing it",
             stuck.pid
         ));
         self.set_phase(Phase::Unresponsive);
+        self.emit(EventKind::Unresponsive {
+            version,
+            misses,
+            reason: reason.clone(),
+        });
         let _op = self.op.lock().await;
         if !self.is_serving(stuck) || self.shutting_down.load(Ordering::SeqCst) {
             return;
@@ -643,10 +656,6 @@ impl ServiceRuntime {
             if !this.is_serving(&child) {
                 return;
             }
-            this.emit(EventKind::Crashed {
-                version: child.version,
-                status: status.to_string(),
-            });
             this.record_error(format!("version {} {status}", child.version));
             // A version that keeps dying soon after starting is restarted
             // ever more slowly; one that ran for a while starts over at once.
@@ -660,6 +669,10 @@ impl ServiceRuntime {
                 };
                 state.restart_delay
             };
+            this.emit(EventKind::Crashed {
+                version: child.version,
+                status: status.to_string(),
+            });
             this.restart(child, delay).await;
         });
     }
@@ -725,7 +738,9 @@ impl ServiceRuntime {
                         reason,
                         retry_in_ms: delay.as_millis() as u64,
                     });
-                    if attempt >= FALL_BACK_AFTER && self.fall_back(&dead).await {
+                    // One fall-back per crash: trying every kept version on
+                    // every later attempt would only pile up failed versions.
+                    if attempt == FALL_BACK_AFTER && self.fall_back(&dead).await {
                         return;
                     }
                     tokio::time::sleep(delay).await;
@@ -812,7 +827,13 @@ async fn wait_ready(
             return Err(NotReady::Exited(status));
         }
         if child.socket.exists() {
-            match backend.probe(kind).await {
+            // One probe never outlasts the time left (a version that sends
+            // headers and then stalls must not hold the reload forever).
+            let left = timeout.saturating_sub(started.elapsed());
+            match backend
+                .probe(kind, left.clamp(Duration::from_millis(1), PROBE_LIMIT))
+                .await
+            {
                 Ok(()) => return Ok(()),
                 Err(reason) => last = reason,
             }

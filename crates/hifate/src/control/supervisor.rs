@@ -447,48 +447,22 @@ impl Supervisor {
         }
         let built = self.build_each(&to_build).await;
 
+        // A caller is not swapped when a service it depends on failed in
+        // this batch: it may have been built against that service's new API.
+        let mut failed: BTreeSet<String> = BTreeSet::new();
         for (service, hash) in to_build {
             let name = service.name().to_owned();
-            let outcome = match built.get(&name) {
-                Some(Ok((binary, build_ms))) => {
-                    service.emit(EventKind::BuildSucceeded {
-                        build_ms: *build_ms,
-                    });
-                    let previous = service.current_version();
-                    match service.deploy_build(binary, &hash, *build_ms).await {
-                        Ok(version) => ReloadOutcome::Swapped {
-                            version,
-                            previous,
-                            swap_ms: service.status().last_reload_ms,
-                        },
-                        Err(DeployError::StartFailed { version, reason }) => {
-                            ReloadOutcome::StartFailed { version, reason }
-                        }
-                        // Start failures were recorded by the swap protocol;
-                        // everything else is recorded here, so that no failed
-                        // reload goes unreported.
-                        Err(other) => {
-                            let reason = other.to_string();
-                            service.record_error(format!("reload failed: {reason}"));
-                            service.emit(EventKind::DeployFailed {
-                                reason: reason.clone(),
-                            });
-                            ReloadOutcome::Error { reason }
-                        }
-                    }
-                }
-                Some(Err(diagnostics)) => {
-                    service.record_error(format!("build failed:\n{diagnostics}"));
-                    service.settle_phase();
-                    service.emit(EventKind::BuildFailed {
-                        diagnostics: diagnostics.clone(),
-                    });
-                    ReloadOutcome::BuildFailed {
-                        diagnostics: diagnostics.clone(),
-                    }
-                }
-                None => {
-                    let reason = "the build reported nothing for this service".to_owned();
+            let held_back = service
+                .config
+                .depends_on
+                .iter()
+                .find(|dependency| failed.contains(*dependency))
+                .cloned();
+            let outcome = match (held_back, built.get(&name)) {
+                (Some(dependency), _) => {
+                    let reason = format!(
+                        "not swapped: {dependency}, which it depends on, failed in the same reload"
+                    );
                     service.record_error(format!("reload failed: {reason}"));
                     service.settle_phase();
                     service.emit(EventKind::DeployFailed {
@@ -496,7 +470,58 @@ impl Supervisor {
                     });
                     ReloadOutcome::Error { reason }
                 }
+                (None, built) => match built {
+                    Some(Ok((binary, build_ms))) => {
+                        service.emit(EventKind::BuildSucceeded {
+                            build_ms: *build_ms,
+                        });
+                        let previous = service.current_version();
+                        match service.deploy_build(binary, &hash, *build_ms).await {
+                            Ok(version) => ReloadOutcome::Swapped {
+                                version,
+                                previous,
+                                swap_ms: service.status().last_reload_ms,
+                            },
+                            Err(DeployError::StartFailed { version, reason }) => {
+                                ReloadOutcome::StartFailed { version, reason }
+                            }
+                            // Start failures were recorded by the swap protocol;
+                            // everything else is recorded here, so that no failed
+                            // reload goes unreported.
+                            Err(other) => {
+                                let reason = other.to_string();
+                                service.record_error(format!("reload failed: {reason}"));
+                                service.emit(EventKind::DeployFailed {
+                                    reason: reason.clone(),
+                                });
+                                ReloadOutcome::Error { reason }
+                            }
+                        }
+                    }
+                    Some(Err(diagnostics)) => {
+                        service.record_error(format!("build failed:\n{diagnostics}"));
+                        service.settle_phase();
+                        service.emit(EventKind::BuildFailed {
+                            diagnostics: diagnostics.clone(),
+                        });
+                        ReloadOutcome::BuildFailed {
+                            diagnostics: diagnostics.clone(),
+                        }
+                    }
+                    None => {
+                        let reason = "the build reported nothing for this service".to_owned();
+                        service.record_error(format!("reload failed: {reason}"));
+                        service.settle_phase();
+                        service.emit(EventKind::DeployFailed {
+                            reason: reason.clone(),
+                        });
+                        ReloadOutcome::Error { reason }
+                    }
+                },
             };
+            if !outcome.is_success() {
+                failed.insert(name.clone());
+            }
             service.metrics.reload(outcome.label());
             outcomes.insert(name, outcome);
         }

@@ -213,9 +213,16 @@ impl Backend {
         }
     }
 
-    /// One ready check: grpc.health.v1 `SERVING`, or `GET /health` → 200.
-    /// The error says what was wrong, for the status of a failed start.
-    pub async fn probe(&self, kind: ServiceKind) -> Result<(), String> {
+    /// One ready check: grpc.health.v1 `SERVING`, or `GET /health` → 200,
+    /// answered whole (headers and body) within `limit`. The error says what
+    /// was wrong, for the status of a failed start or a missed health check.
+    pub async fn probe(&self, kind: ServiceKind, limit: Duration) -> Result<(), String> {
+        tokio::time::timeout(limit, self.probe_once(kind))
+            .await
+            .map_err(|_| format!("no answer within {} ms", limit.as_millis()))?
+    }
+
+    async fn probe_once(&self, kind: ServiceKind) -> Result<(), String> {
         let request = match kind {
             ServiceKind::Grpc => Request::post("http://localhost/grpc.health.v1.Health/Check")
                 .header("content-type", "application/grpc")
@@ -227,10 +234,7 @@ impl Backend {
             }
         }
         .map_err(|e| e.to_string())?;
-        let response = tokio::time::timeout(Duration::from_secs(2), self.send(request))
-            .await
-            .map_err(|_| "ready check took over 2 s".to_owned())?
-            .map_err(|e| e.to_string())?;
+        let response = self.send(request).await.map_err(|e| e.to_string())?;
         let status = response.status();
         let collected = response
             .into_body()
@@ -291,9 +295,14 @@ impl InFlight {
         }
     }
 
-    /// True once the request has been classified.
-    pub fn is_classified(&self) -> bool {
-        self.counted.load(Ordering::Relaxed)
+    /// The request never reached this version (it will be tried again):
+    /// it is not counted here at all.
+    pub fn unsent(self) {
+        self.backend
+            .counters
+            .requests
+            .fetch_sub(1, Ordering::Relaxed);
+        self.counted.store(true, Ordering::Relaxed);
     }
 }
 

@@ -70,7 +70,7 @@ pub async fn forward(route: &Route, request: Request<Incoming>) -> Response<Prox
                 // Never sent: try once more, on whatever version is current
                 // now (a fresh connection if it is the same one).
                 Some(again) if attempt == 0 => {
-                    drop(in_flight);
+                    in_flight.unsent();
                     request = again;
                     continue;
                 }

@@ -70,7 +70,8 @@ pub enum Front {
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
     pub max_connections: usize,
-    pub idle_timeout: Duration,
+    /// `None`: idle connections stay open.
+    pub idle_timeout: Option<Duration>,
 }
 
 /// What an admitted connection may reach.
@@ -155,6 +156,10 @@ pub async fn serve(listener: TcpListener, front: Front, limits: ConnectionLimits
 /// end), and when the last one ended.
 #[derive(Default)]
 struct Activity {
+    /// Set by the first request: until then the connection has
+    /// [`FIRST_BYTES_TIMEOUT`] to get one going (a client that sends part
+    /// of the HTTP/2 preface and stops must not hold its slot any longer).
+    started: std::sync::atomic::AtomicBool,
     active: AtomicUsize,
     /// Milliseconds since the connection opened.
     last_ms: AtomicU64,
@@ -164,7 +169,7 @@ async fn serve_connection(
     stream: std::net::TcpStream,
     front: Arc<Front>,
     admission: Admission,
-    idle_timeout: Duration,
+    idle_timeout: Option<Duration>,
 ) {
     let stream = match TcpStream::from_std(stream) {
         Ok(stream) => stream,
@@ -214,7 +219,11 @@ async fn serve_connection(
         .keep_alive_timeout(PING_INTERVAL);
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
-    let check = (idle_timeout / 4).max(Duration::from_millis(50));
+    let check = (idle_timeout
+        .unwrap_or(FIRST_BYTES_TIMEOUT)
+        .min(FIRST_BYTES_TIMEOUT)
+        / 4)
+    .max(Duration::from_millis(50));
     let mut closing = false;
     loop {
         tokio::select! {
@@ -226,9 +235,13 @@ async fn serve_connection(
             }
             _ = tokio::time::sleep(check), if !closing => {
                 let idle_since = Duration::from_millis(activity.last_ms.load(Ordering::Relaxed));
-                if activity.active.load(Ordering::Relaxed) == 0
-                    && opened.elapsed().saturating_sub(idle_since) >= idle_timeout
-                {
+                let limit = if activity.started.load(Ordering::Relaxed) {
+                    idle_timeout
+                } else {
+                    Some(FIRST_BYTES_TIMEOUT)
+                };
+                let idle = opened.elapsed().saturating_sub(idle_since);
+                if activity.active.load(Ordering::Relaxed) == 0 && limit.is_some_and(|l| idle >= l) {
                     closing = true;
                     connection.as_mut().graceful_shutdown();
                 }
@@ -246,6 +259,7 @@ struct ActiveGuard {
 
 impl ActiveGuard {
     fn begin(activity: Arc<Activity>, opened: Instant) -> ActiveGuard {
+        activity.started.store(true, Ordering::Relaxed);
         activity.active.fetch_add(1, Ordering::Relaxed);
         ActiveGuard { activity, opened }
     }
