@@ -111,7 +111,8 @@ async fn require_token(State(state): State<AdminState>, request: Request, next: 
     match given {
         Some(given) if token::matches(given.trim(), &state.token) => next.run(request).await,
         // The answer names the token's file but not the state directory's
-        // path: an unauthenticated caller learns nothing about the host.
+        // path. (The open GET endpoints do show paths — state directory,
+        // sockets — which is why every port binds to loopback by default.)
         _ => error(
             StatusCode::UNAUTHORIZED,
             format!(
