@@ -218,9 +218,9 @@ pub fn preload() {
 }
 
 /// Last Gregorian year whose 节 instants are available ([`jie_times`]): one
-/// past [`crate::fortune::LAST_FORTUNE_YEAR`], because the 丑 month of a
+/// past [`crate::input::LAST_FORTUNE_YEAR`], because the 丑 month of a
 /// fortune year starts at the next year's 小寒.
-pub const JIE_LAST_YEAR: i32 = crate::fortune::LAST_FORTUNE_YEAR + 1;
+pub const JIE_LAST_YEAR: i32 = crate::input::LAST_FORTUNE_YEAR + 1;
 
 const EXTRA_JIE_LEN: usize = (JIE_LAST_YEAR - TABLE_LAST_YEAR) as usize;
 

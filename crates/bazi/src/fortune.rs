@@ -46,7 +46,7 @@
 //!   crate's late-子 convention (a birth at 23:mm gets the next day's day and
 //!   hour pillars). So the 子 hour of `D` starts at 23:00 of the previous day
 //!   and carries `D`'s 五鼠遁 stem, and the 亥 hour ends at 23:00 of `D`.
-//! * **Years past [`MAX_YEAR`]**: a fortune lists years up to about 110 years
+//! * **Years past [`crate::input::MAX_YEAR`]**: a fortune lists years up to about 110 years
 //!   after the birth. Luck pillars and 流年 are pure arithmetic; the 流月 of
 //!   years up to [`LAST_FORTUNE_YEAR`] read their 节 from the calendar cache,
 //!   which holds the 节 rows of those years too. [`months_of`], [`days_of`] and
@@ -62,14 +62,11 @@ use crate::calendar::{
 };
 use crate::chart::SolarDate;
 use crate::ganzhi::{serialize_as_str, Branch, Nayin, Pillar, Stem};
-use crate::input::{days_in_month, BirthInput, Gender, InputError, MAX_YEAR, MIN_YEAR};
+use crate::input::{days_in_month, BirthInput, Gender, InputError, MIN_YEAR};
 use crate::life_stages::LifeStage;
 use crate::ten_gods::TenGod;
 
-/// Last year [`months_of`], [`days_of`] and [`hours_of`] accept: every year a
-/// fortune of a birth in `MIN_YEAR..=MAX_YEAR` lists (at most `MAX_YEAR` +
-/// 111) is covered.
-pub const LAST_FORTUNE_YEAR: i32 = MAX_YEAR + 120;
+pub use crate::input::LAST_FORTUNE_YEAR;
 
 /// Number of luck pillars after the childhood entry (indices `1..=10`).
 pub const LUCK_PILLAR_COUNT: usize = 10;

@@ -6,6 +6,12 @@ use thiserror::Error;
 pub const MIN_YEAR: i32 = 1900;
 /// Last supported Gregorian year (inclusive).
 pub const MAX_YEAR: i32 = 2100;
+/// Last year the fortune calendar ([`crate::fortune::months_of`],
+/// [`crate::fortune::days_of`], [`crate::fortune::hours_of`]) accepts: every
+/// year a fortune of a birth in `MIN_YEAR..=MAX_YEAR` lists (at most
+/// `MAX_YEAR` + 111) is covered. Defined here, beside the other bounds, so
+/// that the calendar's cache needs nothing of the fortune module.
+pub const LAST_FORTUNE_YEAR: i32 = MAX_YEAR + 120;
 
 /// Gender of the chart's owner; decides 元男 / 元女 for the day pillar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -132,7 +138,7 @@ pub enum InputError {
     #[error(
         "year: {year} is outside the fortune calendar; expected a year from {min} to {max} inclusive",
         min = MIN_YEAR,
-        max = crate::fortune::LAST_FORTUNE_YEAR
+        max = LAST_FORTUNE_YEAR
     )]
     FortuneYearOutOfRange {
         /// The rejected year.

@@ -20,6 +20,7 @@ pub mod ledger;
 mod payments;
 pub mod provider;
 pub mod secret;
+pub mod session;
 pub mod webhook;
 
 pub use amount::{Amount, Currency};

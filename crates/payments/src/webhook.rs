@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::ledger::Status;
+use crate::session::Status;
 use crate::{PaymentError, Secret};
 
 /// Stripe's default tolerance: a signature older (or newer) than five

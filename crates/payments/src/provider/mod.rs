@@ -13,7 +13,7 @@ use async_trait::async_trait;
 pub use sandbox::{sandbox_page_html, Sandbox, SANDBOX_PATH};
 pub use stripe::{Stripe, STRIPE_API_BASE};
 
-use crate::ledger::{Session, Status};
+use crate::session::{Session, Status};
 use crate::PaymentError;
 
 /// The provider's view of a checkout session.
