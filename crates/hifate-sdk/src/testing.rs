@@ -347,3 +347,19 @@ pub async fn reflected_services(channel: Channel) -> Vec<String> {
     names.sort_unstable();
     names
 }
+
+/// Serves `routes` in this process on a free port of 127.0.0.1 (for tests
+/// that call a service's implementation directly, without its binary) and
+/// returns the address. The server runs until the test's runtime ends.
+pub async fn serve_in_process(routes: tonic::service::Routes) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_routes(routes)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    addr
+}

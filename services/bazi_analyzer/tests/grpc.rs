@@ -13,17 +13,15 @@ use bazi_analyzer_api::bazi_analyzer_service_server::BaziAnalyzerServiceServer;
 use bazi_analyzer_api::{BaziAnalyzerRequest, BaziAnalyzerResponse, HealthCheckRequest};
 use bazi_rule::BaziRule;
 use bazi_rule_api::bazi_rule_service_server::BaziRuleServiceServer;
-use hifate_sdk::testing::{reflected_services, TestService};
+use hifate_sdk::testing::{reflected_services, serve_in_process, TestService};
 use hifate_sdk::{Identity, Peer};
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::Deserializer as _;
 use serde_json::Value;
 use tempfile::TempDir;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::{Channel, Server};
+use tonic::service::Routes;
+use tonic::transport::Channel;
 use tonic::Code;
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
 
 type Client = BaziAnalyzerServiceClient<Channel>;
 
@@ -44,15 +42,7 @@ async fn start_rules() -> (SocketAddr, TempDir) {
         version: 0,
     };
     let rules = BaziRule::open(dir.path(), identity).expect("open the rules database");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(
-        Server::builder()
-            .add_service(BaziRuleServiceServer::new(rules))
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let addr = serve_in_process(Routes::new(BaziRuleServiceServer::new(rules))).await;
     (addr, dir)
 }
 
@@ -65,15 +55,7 @@ async fn start_analyzer(rules: SocketAddr) -> Client {
     };
     let peer = Peer::new("bazi_rule").at(rules.to_string());
     let analyzer = BaziAnalyzer::connect_lazy(identity, &peer).expect("a bazi_rule client");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(
-        Server::builder()
-            .add_service(BaziAnalyzerServiceServer::new(analyzer))
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let addr = serve_in_process(Routes::new(BaziAnalyzerServiceServer::new(analyzer))).await;
     BaziAnalyzerServiceClient::connect(format!("http://{addr}"))
         .await
         .expect("connect to the in-process analyzer")
@@ -339,14 +321,7 @@ async fn binary_serves_health_reflection_and_analyses_then_stops_on_sigterm() {
         .start()
         .await;
     let channel = service.channel();
-    let health = HealthClient::new(channel.clone())
-        .check(tonic_health::pb::HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .expect("grpc.health.v1 check")
-        .into_inner();
-    assert_eq!(health.status, ServingStatus::Serving as i32);
+    // `start()` returned, so grpc.health.v1 answered SERVING.
     assert_eq!(
         reflected_services(channel.clone()).await,
         [

@@ -16,7 +16,7 @@ use payment_service_api::{
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::request::{object_of, optional, required};
+use crate::request::{kind, object_of, optional, required};
 use crate::{success_of, ApiError, AppState, PAYMENT_SERVICE};
 
 /// The header Stripe signs its webhook calls with.
@@ -77,7 +77,7 @@ fn metadata(object: &Map<String, Value>) -> Result<HashMap<String, String>, ApiE
                     field: Some("metadata".into()),
                     message: format!(
                         "metadata: {key:?} is a JSON {}; values must be strings",
-                        kind_of(other)
+                        kind(other)
                     ),
                 }),
             })
@@ -86,20 +86,9 @@ fn metadata(object: &Map<String, Value>) -> Result<HashMap<String, String>, ApiE
             field: Some("metadata".into()),
             message: format!(
                 "metadata: is a JSON {}; expected an object of strings",
-                kind_of(other)
+                kind(other)
             ),
         }),
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

@@ -259,7 +259,7 @@ pub(crate) fn optional(
 }
 
 /// JSON type name of a value, for messages.
-fn kind(value: &Value) -> &'static str {
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

@@ -10,14 +10,13 @@ use bazi_core_api::bazi_core_service_server::{BaziCoreService, BaziCoreServiceSe
 use bazi_core_api::{BaziCoreRequest, BaziCoreResponse, HealthCheckRequest, HealthCheckResponse};
 use bazi_fortune::BaziFortune;
 use bazi_fortune_api::bazi_fortune_service_server::BaziFortuneServiceServer;
-use hifate_sdk::testing::TestService;
+use hifate_sdk::testing::{serve_in_process, TestService};
 use hifate_sdk::Peer;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::service::Routes;
 
 /// `bazi_core` answering with `x-hifate-version` metadata, as it does behind
 /// the supervisor's front proxy.
@@ -51,28 +50,15 @@ impl BaziCoreService for Versioned {
 }
 
 async fn start_bazi_core<S: BaziCoreService>(service: S) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(
-        Server::builder()
-            .add_service(BaziCoreServiceServer::new(service))
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let addr = serve_in_process(Routes::new(BaziCoreServiceServer::new(service))).await;
     addr
 }
 
 async fn start_bazi_fortune() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(
-        Server::builder()
-            .add_service(BaziFortuneServiceServer::new(BaziFortune::default()))
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let addr = serve_in_process(Routes::new(BaziFortuneServiceServer::new(
+        BaziFortune::default(),
+    )))
+    .await;
     addr
 }
 
@@ -80,17 +66,10 @@ async fn start_bazi_fortune() -> SocketAddr {
 async fn start_bazi_rule(dir: &std::path::Path) -> SocketAddr {
     let service = bazi_rule::BaziRule::open(dir, hifate_sdk::Identity::from_env("bazi_rule"))
         .expect("rules database");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(
-        Server::builder()
-            .add_service(
-                bazi_rule_api::bazi_rule_service_server::BaziRuleServiceServer::new(service),
-            )
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let addr = serve_in_process(Routes::new(
+        bazi_rule_api::bazi_rule_service_server::BaziRuleServiceServer::new(service),
+    ))
+    .await;
     addr
 }
 
@@ -102,19 +81,10 @@ async fn start_bazi_analyzer(rules: SocketAddr) -> SocketAddr {
         &peer,
     )
     .expect("peer");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(
-        Server::builder()
-            .add_service(
-                bazi_analyzer_api::bazi_analyzer_service_server::BaziAnalyzerServiceServer::new(
-                    service,
-                ),
-            )
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let addr = serve_in_process(Routes::new(
+        bazi_analyzer_api::bazi_analyzer_service_server::BaziAnalyzerServiceServer::new(service),
+    ))
+    .await;
     addr
 }
 
@@ -784,17 +754,10 @@ async fn start_payment_gateway(dir: &std::path::Path) -> SocketAddr {
         payments,
         hifate_sdk::Identity::from_env("payment_service"),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(
-        Server::builder()
-            .add_service(
-                payment_service_api::payment_service_server::PaymentServiceServer::new(service),
-            )
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let addr = serve_in_process(Routes::new(
+        payment_service_api::payment_service_server::PaymentServiceServer::new(service),
+    ))
+    .await;
     let unused = unused_addr();
     let peers = gateway::Peers {
         bazi_core: Peer::new(gateway::BAZI_CORE).at(&unused),

@@ -2,15 +2,15 @@
 //! SQLite ledger in a temporary data directory: an in-process server, and
 //! the `payment_service` binary itself.
 
-use hifate_sdk::testing::{reflected_services, TestService};
+use hifate_sdk::testing::{reflected_services, serve_in_process, TestService};
 use payment_service::PaymentService;
 use payment_service_api::payment_service_client::PaymentServiceClient;
 use payment_service_api::payment_service_server::PaymentServiceServer;
 use payment_service_api::{
     CreatePaymentSessionRequest, HealthCheckRequest, SandboxActionRequest, VerifyPaymentRequest,
 };
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::{Channel, Server};
+use tonic::service::Routes;
+use tonic::transport::Channel;
 use tonic::Code;
 
 async fn start(dir: &std::path::Path) -> PaymentServiceClient<Channel> {
@@ -23,15 +23,7 @@ async fn start(dir: &std::path::Path) -> PaymentServiceClient<Channel> {
     .await
     .expect("sandbox payments");
     let service = PaymentService::new(payments, hifate_sdk::Identity::from_env("payment_service"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(
-        Server::builder()
-            .add_service(PaymentServiceServer::new(service))
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let addr = serve_in_process(Routes::new(PaymentServiceServer::new(service))).await;
     PaymentServiceClient::connect(format!("http://{addr}"))
         .await
         .expect("connect")
