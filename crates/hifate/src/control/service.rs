@@ -301,6 +301,17 @@ impl ServiceRuntime {
         Ok(())
     }
 
+    /// A reload that stopped before any new process started (the build gave
+    /// no binary, the store refused the artifact, a dependency failed): the
+    /// status says so first, then the event announces it.
+    pub(crate) fn reload_failed(&self, reason: &str) {
+        self.record_error(format!("reload failed: {reason}"));
+        self.settle_phase();
+        self.emit(EventKind::DeployFailed {
+            reason: reason.to_owned(),
+        });
+    }
+
     /// After an attempt that changed nothing: serving if a version serves.
     pub(crate) fn settle_phase(&self) {
         let mut state = self.state();

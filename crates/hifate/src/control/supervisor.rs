@@ -463,11 +463,7 @@ impl Supervisor {
                     let reason = format!(
                         "not swapped: {dependency}, which it depends on, failed in the same reload"
                     );
-                    service.record_error(format!("reload failed: {reason}"));
-                    service.settle_phase();
-                    service.emit(EventKind::DeployFailed {
-                        reason: reason.clone(),
-                    });
+                    service.reload_failed(&reason);
                     ReloadOutcome::Error { reason }
                 }
                 (None, built) => match built {
@@ -490,10 +486,7 @@ impl Supervisor {
                             // reload goes unreported.
                             Err(other) => {
                                 let reason = other.to_string();
-                                service.record_error(format!("reload failed: {reason}"));
-                                service.emit(EventKind::DeployFailed {
-                                    reason: reason.clone(),
-                                });
+                                service.reload_failed(&reason);
                                 ReloadOutcome::Error { reason }
                             }
                         }
@@ -510,11 +503,7 @@ impl Supervisor {
                     }
                     None => {
                         let reason = "the build reported nothing for this service".to_owned();
-                        service.record_error(format!("reload failed: {reason}"));
-                        service.settle_phase();
-                        service.emit(EventKind::DeployFailed {
-                            reason: reason.clone(),
-                        });
+                        service.reload_failed(&reason);
                         ReloadOutcome::Error { reason }
                     }
                 },
