@@ -219,11 +219,17 @@ async fn serve_connection(
         .keep_alive_timeout(PING_INTERVAL);
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
-    let check = (idle_timeout
-        .unwrap_or(FIRST_BYTES_TIMEOUT)
-        .min(FIRST_BYTES_TIMEOUT)
-        / 4)
-    .max(Duration::from_millis(50));
+    // How often the connection looks at its own idleness: a quarter of the
+    // limit in force (the first-bytes deadline until a request started,
+    // then the idle timeout; never, with no idle timeout).
+    let check = |started: bool| {
+        let limit = if started {
+            idle_timeout
+        } else {
+            Some(FIRST_BYTES_TIMEOUT)
+        };
+        limit.map(|l| (l / 4).max(Duration::from_millis(50)))
+    };
     let mut closing = false;
     loop {
         tokio::select! {
@@ -233,7 +239,7 @@ async fn serve_connection(
                 }
                 break;
             }
-            _ = tokio::time::sleep(check), if !closing => {
+            _ = sleep_or_forever(check(activity.started.load(Ordering::Relaxed))), if !closing => {
                 let idle_since = Duration::from_millis(activity.last_ms.load(Ordering::Relaxed));
                 let limit = if activity.started.load(Ordering::Relaxed) {
                     idle_timeout
@@ -249,6 +255,14 @@ async fn serve_connection(
         }
     }
     drop(admission);
+}
+
+/// Sleeps for `period`, or forever without one.
+async fn sleep_or_forever(period: Option<Duration>) {
+    match period {
+        Some(period) => tokio::time::sleep(period).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Counts a request as in progress until its response body is dropped.
