@@ -88,17 +88,29 @@ async fn start_bazi_analyzer(rules: SocketAddr) -> SocketAddr {
     addr
 }
 
-/// The gateway in front of in-process bazi_rule and bazi_analyzer.
-async fn start_rules_gateway(dir: &std::path::Path) -> SocketAddr {
-    let rules = start_bazi_rule(dir).await;
-    let analyzer = start_bazi_analyzer(rules).await;
+/// Where the gateway finds each service; a service left out is at an
+/// address nothing listens on.
+#[derive(Default)]
+struct Upstreams {
+    bazi_core: Option<String>,
+    bazi_fortune: Option<String>,
+    bazi_analyzer: Option<String>,
+    bazi_rule: Option<String>,
+    payment_service: Option<String>,
+}
+
+/// Serves the gateway's routes (admin token [`TOKEN`]) in front of `upstreams`.
+async fn serve_gateway(upstreams: Upstreams) -> SocketAddr {
     let unused = unused_addr();
+    let at = |name: &str, addr: Option<String>| {
+        Peer::new(name).at(addr.unwrap_or_else(|| unused.clone()))
+    };
     let peers = gateway::Peers {
-        bazi_core: Peer::new(gateway::BAZI_CORE).at(&unused),
-        bazi_fortune: Peer::new(gateway::BAZI_FORTUNE).at(&unused),
-        bazi_analyzer: Peer::new(gateway::BAZI_ANALYZER).at(analyzer.to_string()),
-        bazi_rule: Peer::new(gateway::BAZI_RULE).at(rules.to_string()),
-        payment_service: Peer::new(gateway::PAYMENT_SERVICE).at(&unused),
+        bazi_core: at(gateway::BAZI_CORE, upstreams.bazi_core),
+        bazi_fortune: at(gateway::BAZI_FORTUNE, upstreams.bazi_fortune),
+        bazi_analyzer: at(gateway::BAZI_ANALYZER, upstreams.bazi_analyzer),
+        bazi_rule: at(gateway::BAZI_RULE, upstreams.bazi_rule),
+        payment_service: at(gateway::PAYMENT_SERVICE, upstreams.payment_service),
     };
     let state = gateway::AppState::connect_lazy(&peers, gateway::AdminToken::new(TOKEN))
         .expect("valid addresses");
@@ -109,6 +121,18 @@ async fn start_rules_gateway(dir: &std::path::Path) -> SocketAddr {
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
+}
+
+/// The gateway in front of in-process bazi_rule and bazi_analyzer.
+async fn start_rules_gateway(dir: &std::path::Path) -> SocketAddr {
+    let rules = start_bazi_rule(dir).await;
+    let analyzer = start_bazi_analyzer(rules).await;
+    serve_gateway(Upstreams {
+        bazi_analyzer: Some(analyzer.to_string()),
+        bazi_rule: Some(rules.to_string()),
+        ..Upstreams::default()
+    })
+    .await
 }
 
 const TOKEN: &str = "test-token";
@@ -124,23 +148,12 @@ fn unused_addr() -> String {
 
 /// Serves the gateway's routes calling `bazi_core` and `bazi_fortune` there.
 async fn start_gateway_with(bazi_core_addr: &str, bazi_fortune_addr: &str) -> SocketAddr {
-    let unused = unused_addr();
-    let peers = gateway::Peers {
-        bazi_core: Peer::new(gateway::BAZI_CORE).at(bazi_core_addr),
-        bazi_fortune: Peer::new(gateway::BAZI_FORTUNE).at(bazi_fortune_addr),
-        bazi_analyzer: Peer::new(gateway::BAZI_ANALYZER).at(&unused),
-        bazi_rule: Peer::new(gateway::BAZI_RULE).at(&unused),
-        payment_service: Peer::new(gateway::PAYMENT_SERVICE).at(&unused),
-    };
-    let token = gateway::AdminToken::new("test-token");
-    let state = gateway::AppState::connect_lazy(&peers, token).expect("valid addresses");
-    let app = gateway::app(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
+    serve_gateway(Upstreams {
+        bazi_core: Some(bazi_core_addr.to_owned()),
+        bazi_fortune: Some(bazi_fortune_addr.to_owned()),
+        ..Upstreams::default()
+    })
+    .await
 }
 
 /// The gateway with `bazi_core` only (`/calculate` needs no other service).
@@ -758,23 +771,11 @@ async fn start_payment_gateway(dir: &std::path::Path) -> SocketAddr {
         payment_service_api::payment_service_server::PaymentServiceServer::new(service),
     ))
     .await;
-    let unused = unused_addr();
-    let peers = gateway::Peers {
-        bazi_core: Peer::new(gateway::BAZI_CORE).at(&unused),
-        bazi_fortune: Peer::new(gateway::BAZI_FORTUNE).at(&unused),
-        bazi_analyzer: Peer::new(gateway::BAZI_ANALYZER).at(&unused),
-        bazi_rule: Peer::new(gateway::BAZI_RULE).at(&unused),
-        payment_service: Peer::new(gateway::PAYMENT_SERVICE).at(addr.to_string()),
-    };
-    let state = gateway::AppState::connect_lazy(&peers, gateway::AdminToken::new(TOKEN))
-        .expect("valid addresses");
-    let app = gateway::app(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let gateway = listener.local_addr().expect("local addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    gateway
+    serve_gateway(Upstreams {
+        payment_service: Some(addr.to_string()),
+        ..Upstreams::default()
+    })
+    .await
 }
 
 #[tokio::test]
