@@ -16,43 +16,51 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use support::{alive, copy_repo, fixture_target, free_port, FIRST_BUILD, RELOAD};
 
+/// `POST /api/v1/bazi/calculate` of the guide's example, and the bazi_core
+/// version that answered.
 async fn calculate(port: u16) -> Result<(Value, u64), String> {
-    let response = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/api/v1/bazi/calculate"))
-        .json(&json!({"solar_date": "1990-01-15", "solar_time": "12:00", "gender": "male"}))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = response.status();
-    let version = response
-        .headers()
-        .get("x-bazi-core-version")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let body: Value = response.json().await.map_err(|e| e.to_string())?;
-    if status != 200 {
-        return Err(format!("HTTP {status}: {body}"));
-    }
-    Ok((body, version))
+    let birth = json!({"solar_date": "1990-01-15", "solar_time": "12:00", "gender": "male"});
+    post(
+        port,
+        "/api/v1/bazi/calculate",
+        &birth,
+        "x-bazi-core-version",
+    )
+    .await
 }
 
 /// `POST /api/v1/bazi/detail` of the guide's example at a fixed time, and
 /// the bazi_fortune version that answered.
 async fn fortune_detail(port: u16) -> Result<(Value, u64), String> {
+    let birth = json!({"solar_date": "1990-01-15", "solar_time": "12:00", "gender": "male",
+                       "current_time": "2024-05-01T10:00:00"});
+    post(
+        port,
+        "/api/v1/bazi/detail",
+        &birth,
+        "x-bazi-fortune-version",
+    )
+    .await
+}
+
+/// POSTs `body` to the main port: the answer (an error unless HTTP 200) and
+/// the version the `version_header` names (0 if none).
+async fn post(
+    port: u16,
+    path: &str,
+    body: &Value,
+    version_header: &str,
+) -> Result<(Value, u64), String> {
     let response = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/api/v1/bazi/detail"))
-        .json(
-            &json!({"solar_date": "1990-01-15", "solar_time": "12:00", "gender": "male",
-                      "current_time": "2024-05-01T10:00:00"}),
-        )
+        .post(format!("http://127.0.0.1:{port}{path}"))
+        .json(body)
         .send()
         .await
         .map_err(|e| e.to_string())?;
     let status = response.status();
     let version = response
         .headers()
-        .get("x-bazi-fortune-version")
+        .get(version_header)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
