@@ -783,14 +783,14 @@ impl ServiceRuntime {
             };
             if let Ok(version) = self.deploy_new(record).await {
                 self.metrics.reload("fell_back");
-                self.emit(EventKind::RolledBack {
-                    version,
-                    artifact_of: candidate,
-                });
                 self.record_error(format!(
                     "version {} died and would not start again; version {version} serves the artifact of version {candidate} instead",
                     dead.version
                 ));
+                self.emit(EventKind::RolledBack {
+                    version,
+                    artifact_of: candidate,
+                });
                 return true;
             }
         }
