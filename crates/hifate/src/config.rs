@@ -178,6 +178,13 @@ pub struct ServiceConfig {
     /// Overrides `[supervisor] stop_grace_ms` for this service.
     #[serde(default)]
     pub stop_grace_ms: Option<u64>,
+    /// The data directory's name under `state_dir/data` (default: the
+    /// service's name). Services that own one database together — a
+    /// classifier and the optimizer that deploys its versions — name the same
+    /// directory; every version of each already opens its data concurrently
+    /// with the next one during a swap, so sharing adds no new case.
+    #[serde(default)]
+    pub data: Option<String>,
 }
 
 fn default_kind() -> ServiceKind {
@@ -187,6 +194,10 @@ fn default_kind() -> ServiceKind {
 impl ServiceConfig {
     pub fn package(&self) -> &str {
         self.package.as_deref().unwrap_or(&self.name)
+    }
+    /// The name of this service's data directory under `state_dir/data`.
+    pub fn data(&self) -> &str {
+        self.data.as_deref().unwrap_or(&self.name)
     }
     pub fn bin(&self) -> &str {
         self.bin.as_deref().unwrap_or_else(|| self.package())
@@ -287,17 +298,25 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let mut ports = BTreeMap::new();
-        for s in &self.services {
-            if s.name.is_empty()
-                || !s
-                    .name
+        let simple = |name: &str| {
+            !name.is_empty()
+                && name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
+        };
+        let mut ports = BTreeMap::new();
+        for s in &self.services {
+            if !simple(&s.name) {
                 return Err(ConfigError::Invalid(format!(
                     "service name {:?} must be non-empty ASCII letters, digits, '_' or '-'",
                     s.name
+                )));
+            }
+            if !simple(s.data()) {
+                return Err(ConfigError::Invalid(format!(
+                    "service {}: data = {:?} must be a directory name of ASCII letters, digits, '_' or '-'",
+                    s.name,
+                    s.data()
                 )));
             }
             if s.port == 0 {
@@ -441,6 +460,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("port 1"), "{err}");
+    }
+
+    #[test]
+    fn a_data_directory_defaults_to_the_name_and_can_be_shared() {
+        let text = "[[service]]\nname = \"a\"\nport = 1\ndata = \"shared\"\n\
+                    [[service]]\nname = \"b\"\nport = 2\ndata = \"shared\"\n\
+                    [[service]]\nname = \"c\"\nport = 3\n";
+        let config = Config::parse(text, Path::new("/")).unwrap();
+        let data: Vec<&str> = config.services.iter().map(|s| s.data()).collect();
+        assert_eq!(data, ["shared", "shared", "c"]);
+        let escape = "[[service]]\nname = \"a\"\nport = 1\ndata = \"../etc\"\n";
+        let err = Config::parse(escape, Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("data = \"../etc\""), "{err}");
     }
 
     #[test]

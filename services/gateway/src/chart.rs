@@ -37,7 +37,7 @@ struct FortuneParts<'a> {
     liushi_sequence: &'a RawValue,
 }
 
-async fn chart_of(state: &AppState, request: bazi_core_api::BaziCoreRequest) -> Answer {
+pub(crate) async fn chart_of(state: &AppState, request: bazi_core_api::BaziCoreRequest) -> Answer {
     match state.bazi_core.clone().calculate_bazi(request).await {
         Ok(answer) => Answer {
             version: upstream_version(answer.metadata()),
@@ -50,7 +50,10 @@ async fn chart_of(state: &AppState, request: bazi_core_api::BaziCoreRequest) -> 
     }
 }
 
-async fn fortune_of(state: &AppState, request: bazi_fortune_api::BaziFortuneRequest) -> Answer {
+pub(crate) async fn fortune_of(
+    state: &AppState,
+    request: bazi_fortune_api::BaziFortuneRequest,
+) -> Answer {
     match state
         .bazi_fortune
         .clone()
@@ -69,7 +72,7 @@ async fn fortune_of(state: &AppState, request: bazi_fortune_api::BaziFortuneRequ
 }
 
 /// The chart inside `bazi_core`'s `metadata_json`.
-fn chart_data(metadata: &str) -> Result<&RawValue, ApiError> {
+pub(crate) fn chart_data(metadata: &str) -> Result<&RawValue, ApiError> {
     serde_json::from_str::<ChartMetadata<'_>>(metadata)
         .map(|m| m.data)
         .map_err(|error| {

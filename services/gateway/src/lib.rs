@@ -41,6 +41,21 @@
 //! | `POST /api/v1/payment/webhook` | the provider's event, its raw body and `Stripe-Signature` passed on untouched |
 //! | `GET /api/v1/payment/sandbox/ID`, `POST …/ID/complete`, `POST …/ID/cancel` | the sandbox checkout page and its buttons |
 //!
+//! Questions (intent_service; smart-analyze also bazi_core, bazi_rule and bazi_fortune):
+//!
+//! | endpoint | what |
+//! |---|---|
+//! | `POST /api/v1/intent/classify` | `{question, user_id?, context?: {current_date?}, use_cache?, prompt_version?}` → the classification: intents, confidence, rule types, keywords, reasoning, time intent, off-topic refusal |
+//! | `GET /api/v1/smart-fortune/test-intent?question=…[&current_date=]` | the same, from the query string |
+//! | `GET /api/v1/smart-fortune/smart-analyze?question=&solar_date=&solar_time=&gender=[&current_date=]` | `{question, intent, chart, rules, fortune: {target_years, dayun, liunian, dayun_info}}`: the rules of the intents' rule types, and the luck pillars and years the question names (this year when it names none); an off-topic question gets its refusal and no chart |
+//!
+//! Desk feng-shui (desk_fengshui):
+//!
+//! | endpoint | what |
+//! |---|---|
+//! | `POST /api/v2/desk-fengshui/analyze` | multipart: `image` (JPEG, PNG or WebP, at most 10 MB), optional `solar_date`, `solar_time`, `gender`, `use_bazi` (default: true with a birth date) → `{items, adjustments, additions, removals, score, summary, xishen, jishen, detect_ms}` |
+//! | `GET /api/v2/desk-fengshui/rules` | the rules in force and the rule-set version |
+//!
 //! The rule administration needs `Authorization: Bearer <token>` (401
 //! without): the token is `GATEWAY_ADMIN_TOKEN`, else the one generated into
 //! the gateway's data directory (`admin-token`, owner-only).
@@ -51,13 +66,16 @@
 mod admin;
 mod analyze;
 mod chart;
+mod desk;
 mod error;
+mod intent;
 mod payment;
 mod request;
 mod rules;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -66,7 +84,9 @@ use bazi_analyzer_api::bazi_analyzer_service_client::BaziAnalyzerServiceClient;
 use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
 use bazi_fortune_api::bazi_fortune_service_client::BaziFortuneServiceClient;
 use bazi_rule_api::bazi_rule_service_client::BaziRuleServiceClient;
+use desk_fengshui_api::desk_fengshui_service_client::DeskFengshuiServiceClient;
 use hifate_sdk::{Peer, PeerError};
+use intent_service_api::intent_service_client::IntentServiceClient;
 use payment_service_api::payment_service_client::PaymentServiceClient;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -91,6 +111,10 @@ pub const BAZI_ANALYZER: &str = "bazi_analyzer";
 pub const BAZI_RULE: &str = "bazi_rule";
 /// The payment service.
 pub const PAYMENT_SERVICE: &str = "payment_service";
+/// The question classifier.
+pub const INTENT_SERVICE: &str = "intent_service";
+/// The desk photo service.
+pub const DESK_FENGSHUI: &str = "desk_fengshui";
 /// Path of the chart endpoint.
 pub const CALCULATE_PATH: &str = "/api/v1/bazi/calculate";
 /// Path of the chart-and-fortune endpoint.
@@ -103,6 +127,10 @@ pub const BAZI_FORTUNE_VERSION_HEADER: &str = "x-bazi-fortune-version";
 pub const BAZI_ANALYZER_VERSION_HEADER: &str = "x-bazi-analyzer-version";
 /// Response header carrying the version of the `bazi_rule` process that answered.
 pub const BAZI_RULE_VERSION_HEADER: &str = "x-bazi-rule-version";
+/// Response header carrying the version of the `intent_service` process that answered.
+pub const INTENT_SERVICE_VERSION_HEADER: &str = "x-intent-service-version";
+/// Response header carrying the version of the `desk_fengshui` process that answered.
+pub const DESK_FENGSHUI_VERSION_HEADER: &str = "x-desk-fengshui-version";
 /// gRPC response metadata with the answering process's version.
 pub const UPSTREAM_VERSION_METADATA: &str = "x-hifate-version";
 
@@ -115,6 +143,8 @@ pub struct AppState {
     bazi_analyzer: BaziAnalyzerServiceClient<Channel>,
     bazi_rule: BaziRuleServiceClient<Channel>,
     payment: PaymentServiceClient<Channel>,
+    intent: IntentServiceClient<Channel>,
+    desk: DeskFengshuiServiceClient<Channel>,
     admin_token: Arc<AdminToken>,
 }
 
@@ -126,6 +156,8 @@ pub struct Peers {
     pub bazi_analyzer: Peer,
     pub bazi_rule: Peer,
     pub payment_service: Peer,
+    pub intent_service: Peer,
+    pub desk_fengshui: Peer,
 }
 
 impl Default for Peers {
@@ -139,6 +171,11 @@ impl Default for Peers {
             bazi_analyzer: Peer::new(BAZI_ANALYZER).or_addr("127.0.0.1:9003"),
             bazi_rule: Peer::new(BAZI_RULE).or_addr("127.0.0.1:9004"),
             payment_service: Peer::new(PAYMENT_SERVICE).or_addr("127.0.0.1:9006"),
+            intent_service: Peer::new(INTENT_SERVICE).or_addr("127.0.0.1:9008"),
+            // A detection takes about 0.1 s; a large photo's upload longer.
+            desk_fengshui: Peer::new(DESK_FENGSHUI)
+                .or_addr("127.0.0.1:9010")
+                .request_timeout(std::time::Duration::from_secs(30)),
         }
     }
 }
@@ -155,6 +192,9 @@ impl AppState {
             bazi_analyzer: BaziAnalyzerServiceClient::new(peers.bazi_analyzer.connect_lazy()?),
             bazi_rule: BaziRuleServiceClient::new(peers.bazi_rule.connect_lazy()?),
             payment: PaymentServiceClient::new(peers.payment_service.connect_lazy()?),
+            intent: IntentServiceClient::new(peers.intent_service.connect_lazy()?),
+            desk: DeskFengshuiServiceClient::new(peers.desk_fengshui.connect_lazy()?)
+                .max_encoding_message_size(desk::MAX_UPLOAD_BYTES),
             admin_token: Arc::new(admin_token),
         })
     }
@@ -181,6 +221,20 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/payment/sandbox/{id}/{action}",
             post(payment::sandbox_action),
         )
+        .route("/api/v1/intent/classify", post(intent::classify))
+        .route(
+            "/api/v1/smart-fortune/test-intent",
+            get(intent::test_intent),
+        )
+        .route(
+            "/api/v1/smart-fortune/smart-analyze",
+            get(intent::smart_analyze),
+        )
+        .route(
+            "/api/v2/desk-fengshui/analyze",
+            post(desk::analyze).layer(DefaultBodyLimit::max(desk::MAX_UPLOAD_BYTES)),
+        )
+        .route("/api/v2/desk-fengshui/rules", get(desk::rules))
         .merge(admin::routes(state.clone()))
         .with_state(state)
 }

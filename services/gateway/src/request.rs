@@ -6,6 +6,7 @@ use bazi_analyzer_api::BaziAnalyzerRequest;
 use bazi_core_api::BaziCoreRequest;
 use bazi_fortune_api::BaziFortuneRequest;
 use bazi_rule_api::{BaziRuleMatchRequest, Rule};
+use intent_service_api::ClassifyRequest;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -101,6 +102,73 @@ pub fn parse_analyze_request(body: &[u8]) -> Result<BaziAnalyzerRequest, ApiErro
         solar_time: time?,
         gender: gender?,
         analysis_types: strings(&object, "analysis_types")?,
+    })
+}
+
+/// The body of `/api/v1/intent/classify`: `question` (string), and optional
+/// `user_id`, `prompt_version` (strings), `use_cache` (boolean), `context`
+/// (an object of strings; `current_date` resolves time phrases).
+pub fn parse_classify_request(body: &[u8]) -> Result<ClassifyRequest, ApiError> {
+    let object = object_of(
+        body,
+        "expected a JSON object with a string field question (and optional user_id, context, use_cache, prompt_version)",
+    )?;
+    let context = match object.get("context") {
+        None | Some(Value::Null) => Default::default(),
+        Some(Value::Object(entries)) => entries
+            .iter()
+            .map(|(key, value)| match value {
+                Value::String(s) => Ok((key.clone(), s.clone())),
+                other => Err(invalid(
+                    "context",
+                    format!(
+                        "context: {key} is a JSON {}; expected a string",
+                        kind(other)
+                    ),
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => Err(invalid(
+            "context",
+            format!(
+                "context: is a JSON {}; expected an object of strings",
+                kind(other)
+            ),
+        ))?,
+    };
+    Ok(ClassifyRequest {
+        question: required(&object, QUESTION)?,
+        user_id: optional(&object, ("user_id", "a string"))?.unwrap_or_default(),
+        context,
+        use_cache: flag(&object, "use_cache")?.unwrap_or(false),
+        prompt_version: optional(&object, ("prompt_version", "a version like \"v2\""))?
+            .unwrap_or_default(),
+    })
+}
+
+/// `question` of the intent endpoints.
+pub(crate) const QUESTION: (&str, &str) = ("question", "the question as a string");
+
+/// A query parameter that must be present (`?question=…`).
+pub(crate) fn required_param(
+    params: &std::collections::HashMap<String, String>,
+    (name, expected): (&str, &str),
+) -> Result<String, ApiError> {
+    params
+        .get(name)
+        .cloned()
+        .ok_or_else(|| invalid(name, format!("{name}: is missing; expected {expected}")))
+}
+
+/// The birth query parameters (`?solar_date=&solar_time=&gender=`).
+pub(crate) fn birth_params(
+    params: &std::collections::HashMap<String, String>,
+) -> Result<BaziCoreRequest, ApiError> {
+    let [date, time, gender] = BIRTH_FIELDS.map(|f| required_param(params, f));
+    Ok(BaziCoreRequest {
+        solar_date: date?,
+        solar_time: time?,
+        gender: gender?,
     })
 }
 

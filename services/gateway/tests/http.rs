@@ -97,6 +97,8 @@ struct Upstreams {
     bazi_analyzer: Option<String>,
     bazi_rule: Option<String>,
     payment_service: Option<String>,
+    intent_service: Option<String>,
+    desk_fengshui: Option<String>,
 }
 
 /// Serves the gateway's routes (admin token [`TOKEN`]) in front of `upstreams`.
@@ -111,6 +113,8 @@ async fn serve_gateway(upstreams: Upstreams) -> SocketAddr {
         bazi_analyzer: at(gateway::BAZI_ANALYZER, upstreams.bazi_analyzer),
         bazi_rule: at(gateway::BAZI_RULE, upstreams.bazi_rule),
         payment_service: at(gateway::PAYMENT_SERVICE, upstreams.payment_service),
+        intent_service: at(gateway::INTENT_SERVICE, upstreams.intent_service),
+        desk_fengshui: at(gateway::DESK_FENGSHUI, upstreams.desk_fengshui),
     };
     let state = gateway::AppState::connect_lazy(&peers, gateway::AdminToken::new(TOKEN))
         .expect("valid addresses");

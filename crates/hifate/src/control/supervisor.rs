@@ -145,7 +145,7 @@ impl Supervisor {
         for service in &config.services {
             let mut service = service.clone();
             let mut env = peers.clone();
-            let data_dir = settings.state_dir.join("data").join(&service.name);
+            let data_dir = settings.state_dir.join("data").join(service.data());
             std::fs::create_dir_all(&data_dir).with_context(|| {
                 format!("cannot create the data directory {}", data_dir.display())
             })?;

@@ -1,0 +1,5 @@
+//! Compiles `proto/intent/intent.proto` (see `hifate-build`: no system `protoc`).
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    hifate_build::compile_protos(&["proto/intent/intent.proto"], &["proto"])
+}
