@@ -7,8 +7,9 @@ streams in flight, the guide's example as one gRPC frame) and reads the
 service process's CPU time from /proc. Prints, per service: requests per
 second, and requests per CPU-second of the service process (= per core).
 
-    cargo build --release -p bazi_core -p bazi_fortune -p bazi_analyzer -p bazi_rule
-    python3 crates/hifate-bench/scripts/grpc_services.py [--secs 5]
+    cargo build --release -p bazi_core -p bazi_fortune -p bazi_analyzer -p bazi_rule \
+        -p intent_service -p desk_fengshui
+    python3 crates/hifate-bench/scripts/grpc_services.py [--secs 5] [--only NAME…]
 
 Needs h2load (Debian: nghttp2-client).
 """
@@ -18,9 +19,21 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+def varint(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def blob(field, data):
+    return varint(field << 3 | 2) + varint(len(data)) + data
+
+
 def string(field, text):
-    data = text.encode()
-    return bytes([field << 3 | 2, len(data)]) + data
+    return blob(field, text.encode())
 
 
 def flag(field, value):
@@ -37,6 +50,12 @@ CASES = [
      + string(4, "ten_gods_energy")),
     ("bazi_rule", "/bazi.rule.BaziRuleService/MatchRules", BIRTH),
     ("bazi_rule (use_cache)", "/bazi.rule.BaziRuleService/MatchRules", BIRTH + flag(5, True)),
+    # A question with a fixed date (context map entry {1: key, 2: value}).
+    ("intent_service", "/intent.IntentService/Classify",
+     string(1, "我明年的事业和财运怎么样？") + blob(3, string(1, "current_date") + string(2, "2026-11-25"))),
+    # The 416×416 desk-sized photo of the vision tests (a coffee cup).
+    ("desk_fengshui", "/desk.fengshui.DeskFengshuiService/AnalyzeDesk",
+     blob(1, open(os.path.join(ROOT, "crates/vision/tests/data/coffee_416.png"), "rb").read())),
 ]
 
 
@@ -46,18 +65,35 @@ def free_port():
         return s.getsockname()[1]
 
 
+def memory_mb(pid):
+    """VmRSS and VmHWM (peak) of a process, in MB."""
+    fields = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status"))
+    return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+
+
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def to_ms(text):
+    """h2load's durations ("850us", "12.31ms", "1.02s") in milliseconds."""
+    for unit, scale in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    return float("nan")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--secs", type=int, default=5)
     ap.add_argument("--streams", type=int, default=16)
+    ap.add_argument("--only", nargs="*", help="service names (prefixes) to measure")
     a = ap.parse_args()
-    print(f"{'service':24} {'req/s':>10} {'per core':>10} {'service CPU':>12}  failed")
+    print(f"{'service':24} {'req/s':>10} {'per core':>10} {'service CPU':>12} {'mean ms':>8} {'max ms':>8} {'RSS MB':>7} {'peak MB':>8}  failed")
     for name, path, message in CASES:
+        if a.only and not name.startswith(tuple(a.only)):
+            continue
         binary = os.path.join(ROOT, "target", "release", name.split()[0])
         port = free_port()
         data = tempfile.mkdtemp(prefix="bench-data-")
@@ -88,7 +124,11 @@ def main():
             # Warm-up requests are not in `done` but are in the CPU time:
             # per core is counted over the measured window's share.
             per_core = done / used if used > 0 else float("nan")
-            print(f"{name:24} {rate:>10.0f} {per_core:>10.0f} {used:>11.2f}s  {failed}")
+            timing = re.search(r"time for request:\s+(\S+)\s+(\S+)\s+(\S+)", out)
+            mean = to_ms(timing.group(3)) if timing else float("nan")
+            worst = to_ms(timing.group(2)) if timing else float("nan")
+            rss, peak = memory_mb(proc.pid)
+            print(f"{name:24} {rate:>10.0f} {per_core:>10.0f} {used:>11.2f}s {mean:>8.2f} {worst:>8.2f} {rss:>7.0f} {peak:>8.0f}  {failed}")
         finally:
             proc.terminate()
             proc.wait()

@@ -211,6 +211,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
 
     let (core_port, fortune_port, main_port) = (free_port(), free_port(), free_port());
     let (analyzer_port, rule_port, payment_port) = (free_port(), free_port(), free_port());
+    let (intent_port, optimizer_port, desk_port) = (free_port(), free_port(), free_port());
     let target_dir = fixture_target();
     let log = std::fs::File::create(dir.path().join("up.log")).expect("log file");
     let mut up = Command::new(env!("CARGO_BIN_EXE_hifate"))
@@ -222,6 +223,9 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         .args(["--port", &format!("bazi_analyzer={analyzer_port}")])
         .args(["--port", &format!("bazi_rule={rule_port}")])
         .args(["--port", &format!("payment_service={payment_port}")])
+        .args(["--port", &format!("intent_service={intent_port}")])
+        .args(["--port", &format!("prompt_optimizer={optimizer_port}")])
+        .args(["--port", &format!("desk_fengshui={desk_port}")])
         .args(["--port", &format!("gateway={main_port}")])
         .args(["--port", &format!("admin={main_port}")])
         .stdout(Stdio::from(log.try_clone().expect("log")))
@@ -259,7 +263,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     .json()
     .await
     .expect("json");
-    assert_eq!(status["count"], json!(5), "{status}");
+    assert_eq!(status["count"], json!(8), "{status}");
     let core_pid = status["services"]["bazi_core"]["pid"]
         .as_u64()
         .expect("pid") as u32;
@@ -271,6 +275,9 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("bazi_analyzer", 1),
             ("bazi_rule", 1),
             ("payment_service", 1),
+            ("intent_service", 1),
+            ("prompt_optimizer", 1),
+            ("desk_fengshui", 1),
             ("gateway", 1),
         ],
         RELOAD,
@@ -278,6 +285,35 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     )
     .await;
     let first_gateway = gateway_pid(main_port).await.expect("gateway pid");
+
+    // A question answered by four services: intent_service classifies it,
+    // bazi_core, bazi_rule and bazi_fortune answer for the intents and years.
+    let smart: Value = reqwest::get(format!(
+        "http://127.0.0.1:{main_port}/api/v1/smart-fortune/smart-analyze?question=%E6%88%91%E6%98%8E%E5%B9%B4%E7%9A%84%E4%BA%8B%E4%B8%9A%E8%BF%90%E6%80%8E%E4%B9%88%E6%A0%B7&solar_date=1990-01-15&solar_time=12:00&gender=male&current_date=2026-11-25"
+    ))
+    .await
+    .expect("smart-analyze")
+    .json()
+    .await
+    .expect("json");
+    let smart = &smart["data"];
+    assert!(
+        smart["intent"]["intents"]
+            .as_array()
+            .is_some_and(|i| i.contains(&json!("career"))),
+        "{smart}"
+    );
+    assert_eq!(smart["fortune"]["target_years"], json!([2027]), "{smart}");
+    assert_eq!(
+        smart["fortune"]["liunian"][0]["year"],
+        json!(2027),
+        "{smart}"
+    );
+    assert_eq!(smart["chart"]["bazi_pillars"], data["bazi_pillars"]);
+    assert!(
+        smart["rules"].as_array().is_some_and(|r| !r.is_empty()),
+        "{smart}"
+    );
     let event_log = root.join("state/events.jsonl");
 
     // Edit bazi_core's logic: a new bazi_core serves the same, correct
@@ -302,6 +338,9 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("bazi_analyzer".to_owned(), 1),
             ("bazi_rule".to_owned(), 1),
             ("payment_service".to_owned(), 1),
+            ("intent_service".to_owned(), 1),
+            ("prompt_optimizer".to_owned(), 1),
+            ("desk_fengshui".to_owned(), 1),
             ("gateway".to_owned(), 1)
         ]),
         "a logic edit of bazi_core reloads bazi_core only"
@@ -347,6 +386,9 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("bazi_analyzer", 1),
             ("bazi_rule", 1),
             ("payment_service", 1),
+            ("intent_service", 1),
+            ("prompt_optimizer", 1),
+            ("desk_fengshui", 1),
             ("gateway", 2),
         ],
         RELOAD,
@@ -451,6 +493,9 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("bazi_analyzer".to_owned(), 1),
             ("bazi_rule".to_owned(), 1),
             ("payment_service".to_owned(), 1),
+            ("intent_service".to_owned(), 1),
+            ("prompt_optimizer".to_owned(), 1),
+            ("desk_fengshui".to_owned(), 1),
             ("gateway".to_owned(), 2)
         ]),
         "a logic edit of bazi_fortune reloads bazi_fortune only"

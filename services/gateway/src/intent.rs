@@ -31,6 +31,53 @@ use crate::{
 /// against, and the fortune's "now".
 const CURRENT_DATE: &str = "current_date";
 
+/// How intent_service names a bad `current_date`: by its path in the
+/// gRPC request, which is not a plain field name.
+const SERVICE_DATE_FIELD: &str = "context.current_date";
+
+/// Where the caller sent `current_date`, so that a bad one is reported
+/// under the name the caller used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateSource {
+    /// `context.current_date` of the JSON body (classify).
+    Body,
+    /// `?current_date=` (test-intent, smart-analyze).
+    Query,
+}
+
+impl DateSource {
+    fn field(self) -> &'static str {
+        match self {
+            DateSource::Body => SERVICE_DATE_FIELD,
+            DateSource::Query => CURRENT_DATE,
+        }
+    }
+
+    /// `error` with a bad date named as the caller sent it. The generic
+    /// mapping takes only plain names for `field`, so without this a bad
+    /// date would be a 422 naming no field, and the query endpoints would
+    /// talk about a `context` the caller never sent.
+    fn name_the_date(self, error: ApiError) -> ApiError {
+        let ApiError::Invalid {
+            field: None,
+            message,
+        } = error
+        else {
+            return error;
+        };
+        match message.strip_prefix(&format!("{SERVICE_DATE_FIELD}: ")) {
+            Some(reason) => ApiError::Invalid {
+                field: Some(self.field().to_owned()),
+                message: format!("{}: {reason}", self.field()),
+            },
+            None => ApiError::Invalid {
+                field: None,
+                message,
+            },
+        }
+    }
+}
+
 /// A classification as JSON (the proto's fields, by name).
 #[derive(Debug, Serialize)]
 struct Classification {
@@ -92,6 +139,7 @@ fn params(
 async fn classify_with(
     state: &AppState,
     request: ClassifyRequest,
+    dates: DateSource,
 ) -> (Result<ClassifyResponse, ApiError>, Option<HeaderValue>) {
     match state.intent.clone().classify(request).await {
         Ok(answer) => (
@@ -99,7 +147,7 @@ async fn classify_with(
             upstream_version(answer.metadata()),
         ),
         Err(status) => (
-            Err(ApiError::from_status(INTENT_SERVICE, &status)),
+            Err(dates.name_the_date(ApiError::from_status(INTENT_SERVICE, &status))),
             upstream_version(status.metadata()),
         ),
     }
@@ -122,7 +170,7 @@ pub(crate) async fn classify(State(state): State<AppState>, body: Bytes) -> Resp
         Ok(request) => request,
         Err(error) => return error.into_response(),
     };
-    let (answer, version) = classify_with(&state, request).await;
+    let (answer, version) = classify_with(&state, request, DateSource::Body).await;
     classification_response(answer, version)
 }
 
@@ -142,7 +190,7 @@ pub(crate) async fn test_intent(
         Ok(request) => request,
         Err(error) => return error.into_response(),
     };
-    let (answer, version) = classify_with(&state, request).await;
+    let (answer, version) = classify_with(&state, request, DateSource::Query).await;
     classification_response(answer, version)
 }
 
@@ -185,7 +233,7 @@ pub(crate) async fn smart_analyze(
         context: context_of(&params),
         ..ClassifyRequest::default()
     };
-    let (classification, intent_version) = classify_with(&state, classify).await;
+    let (classification, intent_version) = classify_with(&state, classify, DateSource::Query).await;
     let classification = match classification {
         Ok(classification) => classification,
         Err(error) => {

@@ -189,7 +189,6 @@ async fn send_with(
     body: &str,
     token: Option<&str>,
 ) -> Reply {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut request = Request::builder()
         .method(method)
         .uri(format!("http://{addr}{path}"))
@@ -200,6 +199,12 @@ async fn send_with(
     let request = request
         .body(Full::new(Bytes::from(body.to_owned())))
         .expect("request");
+    exchange(request).await
+}
+
+/// Sends `request` and reads the whole answer.
+async fn exchange(request: Request<Full<Bytes>>) -> Reply {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let response = client.request(request).await.expect("HTTP exchange");
     let status = response.status();
     let headers = response.headers().clone();
@@ -881,4 +886,560 @@ async fn a_sandbox_payment_through_the_gateway() {
         "{}",
         reply.text
     );
+}
+
+/// An in-process intent_service on a free port, its classifier versions in
+/// `dir` (the baseline, deployed as "v1", on a fresh directory).
+async fn start_intent_service(dir: &std::path::Path) -> SocketAddr {
+    let service = intent_service::IntentServer::open(
+        dir,
+        hifate_sdk::Identity::from_env("intent_service"),
+        None,
+    )
+    .expect("intent database");
+    serve_in_process(Routes::new(
+        intent_service_api::intent_service_server::IntentServiceServer::new(service),
+    ))
+    .await
+}
+
+/// The gateway in front of every service smart-analyze calls: in-process
+/// intent_service, bazi_core, bazi_rule and bazi_fortune, their databases
+/// in `dir`.
+async fn start_question_gateway(dir: &std::path::Path) -> SocketAddr {
+    let intent = start_intent_service(dir).await;
+    let core = start_bazi_core(BaziCore::default()).await;
+    let rules = start_bazi_rule(dir).await;
+    let fortune = start_bazi_fortune().await;
+    serve_gateway(Upstreams {
+        intent_service: Some(intent.to_string()),
+        bazi_core: Some(core.to_string()),
+        bazi_rule: Some(rules.to_string()),
+        bazi_fortune: Some(fortune.to_string()),
+        ..Upstreams::default()
+    })
+    .await
+}
+
+/// `path?name=value&…`, each value percent-encoded as UTF-8 (as a browser
+/// sends a Chinese question).
+fn with_query(path: &str, params: &[(&str, &str)]) -> String {
+    let encoded = |text: &str| -> String {
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let query: Vec<String> = params
+        .iter()
+        .map(|(name, value)| format!("{name}={}", encoded(value)))
+        .collect();
+    format!("{path}?{}", query.join("&"))
+}
+
+/// The strings of a JSON array (empty when it is not one).
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .map(|items| items.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// A 422 naming `field`, its message starting with the field's name.
+fn assert_invalid(reply: &Reply, field: &str) {
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
+    );
+    let body = reply.json();
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["field"], field, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&format!("{field}: ")),
+        "{body}"
+    );
+}
+
+/// A 503 naming `service`.
+fn assert_unavailable(reply: &Reply, service: &str) {
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.text
+    );
+    let body = reply.json();
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["service"], service, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&format!("{service} is unavailable: ")),
+        "{body}"
+    );
+}
+
+const CAREER_AND_WEALTH: &str = "我明年的事业和财运怎么样？";
+const OFF_TOPIC: &str = "番茄炒蛋怎么做";
+/// The day "明年" is resolved against: next year is 2027.
+const TODAY: &str = "2026-11-25";
+
+/// A classification of [`CAREER_AND_WEALTH`] asked on [`TODAY`].
+fn assert_career_and_wealth_in_2027(data: &Value) {
+    let intents = strings(&data["intents"]);
+    assert!(
+        intents.contains(&"career") && intents.contains(&"wealth"),
+        "{data}"
+    );
+    assert_eq!(data["time_intent"]["target_years"], json!([2027]), "{data}");
+    assert_eq!(data["is_fortune_related"], true, "{data}");
+    assert_eq!(data["reject_message"], "", "{data}");
+    assert!(!strings(&data["rule_types"]).is_empty(), "{data}");
+    assert_eq!(data["prompt_version"], "v1", "{data}");
+}
+
+#[tokio::test]
+async fn questions_are_classified_from_a_json_body_and_from_the_query_string() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_question_gateway(dir.path()).await;
+
+    let body = json!({"question": CAREER_AND_WEALTH, "context": {"current_date": TODAY}});
+    let reply = send(
+        gateway,
+        Method::POST,
+        "/api/v1/intent/classify",
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let classified = reply.json();
+    assert_eq!(classified["success"], true);
+    assert_career_and_wealth_in_2027(&classified["data"]);
+
+    let path = with_query(
+        "/api/v1/smart-fortune/test-intent",
+        &[("question", CAREER_AND_WEALTH), ("current_date", TODAY)],
+    );
+    let reply = send(gateway, Method::GET, &path, "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let tested = reply.json();
+    assert_career_and_wealth_in_2027(&tested["data"]);
+    // Both endpoints ask the same classifier the same question.
+    assert_eq!(tested["data"]["intents"], classified["data"]["intents"]);
+    assert_eq!(
+        tested["data"]["rule_types"],
+        classified["data"]["rule_types"]
+    );
+
+    let path = with_query(
+        "/api/v1/smart-fortune/test-intent",
+        &[("question", OFF_TOPIC)],
+    );
+    let reply = send(gateway, Method::GET, &path, "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let data = &reply.json()["data"];
+    assert_eq!(data["is_fortune_related"], false, "{data}");
+    assert!(
+        !data["reject_message"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{data}"
+    );
+    assert_eq!(data["intents"], json!([]), "{data}");
+}
+
+#[tokio::test]
+async fn smart_analyze_answers_with_the_chart_the_rules_and_the_years_named() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_question_gateway(dir.path()).await;
+    let question = "我明年的事业运怎么样";
+    let path = with_query(
+        "/api/v1/smart-fortune/smart-analyze",
+        &[
+            ("question", question),
+            ("solar_date", "1990-01-15"),
+            ("solar_time", "12:00"),
+            ("gender", "male"),
+            ("current_date", TODAY),
+        ],
+    );
+
+    let reply = send(gateway, Method::GET, &path, "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["success"], true);
+    let data = &body["data"];
+    assert_eq!(data["question"], question);
+    let intent = &data["intent"];
+    assert!(strings(&intent["intents"]).contains(&"career"), "{intent}");
+    assert_eq!(intent["is_fortune_related"], true);
+
+    // The chart is bazi_core's, as /calculate returns it.
+    assert_eq!(data["chart"]["bazi_pillars"]["day"]["stem"], "庚");
+    assert_eq!(data["chart"]["bazi_pillars"]["year"]["branch"], "巳");
+    assert_eq!(data["chart"]["basic_info"]["solar_date"], "1990-01-15");
+
+    // Only rules of the types the classification asked for.
+    let asked = strings(&intent["rule_types"]);
+    let rules = data["rules"].as_array().expect("rules is a JSON array");
+    assert!(!rules.is_empty(), "{data}");
+    for rule in rules {
+        let rule_type = rule["rule_type"].as_str().unwrap_or_default();
+        assert!(asked.contains(&rule_type), "{rule_type} not in {asked:?}");
+    }
+
+    // 2027 only: its year, and the luck pillar 2023–2032 (癸酉) that holds it.
+    let fortune = &data["fortune"];
+    assert_eq!(fortune["target_years"], json!([2027]));
+    let liunian = fortune["liunian"].as_array().expect("liunian");
+    assert_eq!(liunian.len(), 1, "{liunian:?}");
+    assert_eq!(liunian[0]["year"], 2027);
+    assert_eq!(liunian[0]["ganzhi"], "丁未");
+    let dayun = fortune["dayun"].as_array().expect("dayun");
+    assert_eq!(dayun.len(), 1, "{dayun:?}");
+    let (start, end) = (
+        dayun[0]["start_year"].as_i64(),
+        dayun[0]["end_year"].as_i64(),
+    );
+    assert!(start <= Some(2027) && Some(2027) <= end, "{dayun:?}");
+    assert_eq!(dayun[0]["ganzhi"], "癸酉");
+    assert_eq!(fortune["dayun_info"]["direction"], "backward");
+
+    // Off-topic: the refusal, and no chart.
+    let path = with_query(
+        "/api/v1/smart-fortune/smart-analyze",
+        &[
+            ("question", OFF_TOPIC),
+            ("solar_date", "1990-01-15"),
+            ("solar_time", "12:00"),
+            ("gender", "male"),
+        ],
+    );
+    let reply = send(gateway, Method::GET, &path, "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["success"], true);
+    let data = &body["data"];
+    assert_eq!(data["intent"]["is_fortune_related"], false, "{data}");
+    assert!(
+        !data["intent"]["reject_message"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{data}"
+    );
+    assert_eq!(data["chart"], Value::Null);
+    assert_eq!(data["rules"], Value::Null);
+    assert_eq!(data["fortune"], Value::Null);
+}
+
+#[tokio::test]
+async fn question_mistakes_are_named_and_a_missing_classifier_is_503() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_question_gateway(dir.path()).await;
+    let classify =
+        |body: &'static str| send(gateway, Method::POST, "/api/v1/intent/classify", body);
+    let smart = |params: &[(&str, &str)]| {
+        let path = with_query("/api/v1/smart-fortune/smart-analyze", params);
+        async move { send(gateway, Method::GET, &path, "").await }
+    };
+
+    let reply = classify("").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    assert!(reply.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("empty"));
+    assert_invalid(&classify(r#"{"question": 5}"#).await, "question");
+    let reply = send(
+        gateway,
+        Method::GET,
+        "/api/v1/smart-fortune/test-intent",
+        "",
+    )
+    .await;
+    assert_invalid(&reply, "question");
+
+    let reply = smart(&[
+        ("question", CAREER_AND_WEALTH),
+        ("solar_time", "12:00"),
+        ("gender", "male"),
+    ])
+    .await;
+    assert_invalid(&reply, "solar_date");
+    // bazi_core's own check, passed on.
+    let reply = smart(&[
+        ("question", CAREER_AND_WEALTH),
+        ("solar_date", "1990-13-45"),
+        ("solar_time", "12:00"),
+        ("gender", "male"),
+    ])
+    .await;
+    assert_invalid(&reply, "solar_date");
+    // intent_service's own check, passed on.
+    let reply = smart(&[
+        ("question", ""),
+        ("solar_date", "1990-01-15"),
+        ("solar_time", "12:00"),
+        ("gender", "male"),
+    ])
+    .await;
+    assert_invalid(&reply, "question");
+    let reply = classify(r#"{"question": "   "}"#).await;
+    assert_invalid(&reply, "question");
+    // A bad date is named as the caller sent it.
+    let reply =
+        classify(r#"{"question": "我明年的财运", "context": {"current_date": "soon"}}"#).await;
+    assert_invalid(&reply, "context.current_date");
+    let reply = smart(&[
+        ("question", CAREER_AND_WEALTH),
+        ("solar_date", "1990-01-15"),
+        ("solar_time", "12:00"),
+        ("gender", "male"),
+        ("current_date", "soon"),
+    ])
+    .await;
+    assert_invalid(&reply, "current_date");
+
+    let without = serve_gateway(Upstreams::default()).await;
+    let body = json!({"question": CAREER_AND_WEALTH}).to_string();
+    let reply = send(without, Method::POST, "/api/v1/intent/classify", &body).await;
+    assert_unavailable(&reply, "intent_service");
+    let path = with_query(
+        "/api/v1/smart-fortune/smart-analyze",
+        &[
+            ("question", CAREER_AND_WEALTH),
+            ("solar_date", "1990-01-15"),
+            ("solar_time", "12:00"),
+            ("gender", "male"),
+        ],
+    );
+    let reply = send(without, Method::GET, &path, "").await;
+    assert_unavailable(&reply, "intent_service");
+}
+
+/// One NanoDet detector for the whole file: loading it costs more than a
+/// detection.
+fn detector() -> std::sync::Arc<vision::nanodet::Detector> {
+    static DETECTOR: std::sync::OnceLock<std::sync::Arc<vision::nanodet::Detector>> =
+        std::sync::OnceLock::new();
+    DETECTOR
+        .get_or_init(|| {
+            std::sync::Arc::new(
+                vision::nanodet::Detector::embedded().expect("the embedded model loads"),
+            )
+        })
+        .clone()
+}
+
+/// An in-process desk_fengshui on a free port, its rules in `dir`; no
+/// bazi_analyzer (the photos here are analysed without a birth date).
+async fn start_desk_fengshui(dir: &std::path::Path) -> SocketAddr {
+    let service = desk_fengshui::DeskFengshui::open(
+        dir,
+        hifate_sdk::Identity::from_env("desk_fengshui"),
+        detector(),
+        &Peer::new("bazi_analyzer").at(unused_addr()),
+    )
+    .expect("desk rules database");
+    serve_in_process(Routes::new(desk_fengshui::server(service))).await
+}
+
+async fn start_desk_gateway(dir: &std::path::Path) -> SocketAddr {
+    let desk = start_desk_fengshui(dir).await;
+    serve_gateway(Upstreams {
+        desk_fengshui: Some(desk.to_string()),
+        ..Upstreams::default()
+    })
+    .await
+}
+
+/// The coffee cup photo of the vision library's tests.
+fn coffee_photo() -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../crates/vision/tests/data/coffee.jpg");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// One field of a `multipart/form-data` body.
+enum FormField<'a> {
+    Text {
+        name: &'a str,
+        value: &'a str,
+    },
+    File {
+        name: &'a str,
+        file_name: &'a str,
+        content_type: &'a str,
+        bytes: &'a [u8],
+    },
+}
+
+const FORM_BOUNDARY: &str = "hifate-test-boundary-5f2c9e";
+
+/// `fields` encoded as a browser encodes a form with a file input.
+fn form_body(fields: &[FormField<'_>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for field in fields {
+        body.extend_from_slice(format!("--{FORM_BOUNDARY}\r\n").as_bytes());
+        match field {
+            FormField::Text { name, value } => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}")
+                    .as_bytes(),
+            ),
+            FormField::File {
+                name,
+                file_name,
+                content_type,
+                bytes,
+            } => {
+                body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(bytes);
+            }
+        }
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{FORM_BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn analyze_desk(addr: SocketAddr, fields: &[FormField<'_>]) -> Reply {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("http://{addr}/api/v2/desk-fengshui/analyze"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={FORM_BOUNDARY}"),
+        )
+        .body(Full::new(Bytes::from(form_body(fields))))
+        .expect("request");
+    exchange(request).await
+}
+
+fn jpeg<'a>(name: &'a str, bytes: &'a [u8]) -> FormField<'a> {
+    FormField::File {
+        name,
+        file_name: "desk.jpg",
+        content_type: "image/jpeg",
+        bytes,
+    }
+}
+
+#[tokio::test]
+async fn a_desk_photo_is_analysed_through_the_gateway() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_desk_gateway(dir.path()).await;
+    let photo = coffee_photo();
+
+    let reply = analyze_desk(gateway, &[jpeg("image", &photo)]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["success"], true);
+    let data = &body["data"];
+    let items = data["items"].as_array().expect("items");
+    let cup = items
+        .iter()
+        .find(|item| item["name"] == "cup")
+        .unwrap_or_else(|| panic!("no cup among {items:?}"));
+    assert_eq!(cup["label"], "杯子");
+    assert!(cup["confidence"].as_f64() >= Some(0.3), "{cup}");
+    assert_eq!(cup["bbox"].as_array().map(Vec::len), Some(4), "{cup}");
+    assert!(
+        data["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("杯子"),
+        "{data}"
+    );
+    for advice in ["adjustments", "additions", "removals"] {
+        assert!(data[advice].is_array(), "{advice}: {data}");
+    }
+}
+
+#[tokio::test]
+async fn desk_form_mistakes_are_named_and_a_missing_service_is_503() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_desk_gateway(dir.path()).await;
+    let photo = coffee_photo();
+
+    let reply = analyze_desk(
+        gateway,
+        &[FormField::Text {
+            name: "solar_date",
+            value: "1990-01-15",
+        }],
+    )
+    .await;
+    assert_invalid(&reply, "image");
+
+    let reply = send(
+        gateway,
+        Method::POST,
+        "/api/v2/desk-fengshui/analyze",
+        r#"{"image":"coffee.jpg"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    assert!(
+        reply.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("multipart/form-data"),
+        "{}",
+        reply.text
+    );
+
+    // The service's decoder refuses it, naming its own field.
+    let reply = analyze_desk(gateway, &[jpeg("image", b"not an image")]).await;
+    assert_invalid(&reply, "image_data");
+
+    let reply = analyze_desk(
+        gateway,
+        &[
+            jpeg("image", &photo),
+            FormField::Text {
+                name: "use_bazi",
+                value: "maybe",
+            },
+        ],
+    )
+    .await;
+    assert_invalid(&reply, "use_bazi");
+
+    let without = serve_gateway(Upstreams::default()).await;
+    let reply = analyze_desk(without, &[jpeg("image", &photo)]).await;
+    assert_unavailable(&reply, "desk_fengshui");
+    let reply = send(without, Method::GET, "/api/v2/desk-fengshui/rules", "").await;
+    assert_unavailable(&reply, "desk_fengshui");
+}
+
+#[tokio::test]
+async fn desk_rules_are_listed_with_their_version() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_desk_gateway(dir.path()).await;
+
+    let reply = send(gateway, Method::GET, "/api/v2/desk-fengshui/rules", "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["success"], true);
+    let rules = body["data"]["rules"].as_array().expect("rules");
+    assert!(rules.len() >= 40, "{} rules", rules.len());
+    assert!(body["data"]["version"].as_i64() >= Some(1), "{body}");
 }

@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use hifate_sdk::Identity;
 use intent::store::IntentStore;
-use intent::time::Date;
+use intent::time::{Date, TimeKind};
 use intent::{Classification, Classifier, Embedder};
 use intent_service_api::intent_service_server::IntentService;
 use intent_service_api::{
@@ -161,12 +161,21 @@ impl IntentServer {
             })?,
             None => today_in_beijing(),
         };
-        let classifier = if request.prompt_version.trim().is_empty() {
-            self.deployed()?
-        } else {
-            self.named(request.prompt_version.trim())
-                .map_err(|status| prefixed(status, field))?
-        };
+        // Off the async threads: the lookup is a SQLite read, and after a
+        // deploy the classifier is rebuilt (with embeddings, every prototype
+        // sentence is embedded again) while other calls go on.
+        let this = self.clone();
+        let named = request.prompt_version.trim().to_owned();
+        let classifier = tokio::task::spawn_blocking(move || {
+            if named.is_empty() {
+                this.deployed()
+            } else {
+                this.named(&named)
+            }
+        })
+        .await
+        .map_err(|e| Status::internal(format!("the version lookup failed: {e}")))?
+        .map_err(|status| prefixed(status, field))?;
         let key = CacheKey {
             question: question.clone(),
             today,
@@ -254,12 +263,21 @@ fn to_proto(c: Classification, version: &str) -> ClassifyResponse {
             r#type: t.kind.as_str().to_owned(),
             target_years: t.target_years,
             description: t.description,
-            is_explicit: t.is_explicit,
+            is_explicit: names_the_time(t.kind),
         }),
         is_fortune_related: c.is_fortune_related,
         reject_message: c.reject_message,
         cached: false,
     }
+}
+
+/// The wire's `is_explicit`: whether the question names its time ("明年",
+/// "2026年", "下个月") rather than only implying it ("最近", "目前": the
+/// current year is meant). The library's own flag is narrower (an absolute
+/// year only); the wire contract, kept from the original interface, reads
+/// "明年" as explicit too.
+fn names_the_time(kind: TimeKind) -> bool {
+    kind != TimeKind::Implied
 }
 
 fn store_status(error: intent::Error) -> Status {

@@ -300,7 +300,7 @@ impl PromptOptimizerService for Optimizer {
             .ok();
         let label = match first_day {
             Some(day) => format!(
-                "{} ({} .. {})",
+                "{} ({}..{})",
                 week.label,
                 day,
                 day + time::Duration::days(6)

@@ -517,58 +517,40 @@ impl Supervisor {
         outcomes
     }
 
-    /// One cargo run for all; if it fails and several services were asked
-    /// for, each is built alone (cargo reuses what was done) so that one
-    /// broken service does not hold back the others.
+    /// One cargo run per service, one after the other (cargo's lock would
+    /// serialise them anyway). Never one run for several: cargo unifies the
+    /// features of the dependencies of the packages built together, so a
+    /// service built beside the gateway and the same service built alone
+    /// get different variants of shared crates (serde_json with and without
+    /// the gateway's `raw_value`, …), and every reload that builds another
+    /// subset than the last recompiles their whole dependent graph — minutes
+    /// with an inference library in it. Built alone, a service always has
+    /// the same dependencies, and a reload compiles only what changed. It
+    /// also keeps one broken service from holding back the others.
     async fn build_each(
         &self,
         services: &[(Arc<ServiceRuntime>, String)],
     ) -> BTreeMap<String, Result<(PathBuf, u64), String>> {
         let settings = &self.inner.settings;
-        fn plan<'a>(settings: &'a Settings, subset: &[&'a Arc<ServiceRuntime>]) -> BuildPlan<'a> {
-            BuildPlan {
+        let mut results = BTreeMap::new();
+        for (service, _) in services {
+            let plan = BuildPlan {
                 workspace: &settings.workspace,
                 target_dir: settings.target_dir.as_deref(),
                 profile: settings.profile,
-                targets: subset
-                    .iter()
-                    .map(|s| (s.config.package(), s.config.bin()))
-                    .collect(),
-            }
-        }
-        let all: Vec<&Arc<ServiceRuntime>> = services.iter().map(|(s, _)| s).collect();
-        let mut results = BTreeMap::new();
-        match builder::build(&plan(settings, &all)).await {
-            Ok(built) => {
-                for service in &all {
-                    let result = built
+                targets: vec![(service.config.package(), service.config.bin())],
+            };
+            let result = builder::build(&plan)
+                .await
+                .map_err(|e| e.diagnostics())
+                .and_then(|built| {
+                    built
                         .binaries
                         .get(service.config.bin())
                         .map(|b| (b.clone(), built.elapsed.as_millis() as u64))
-                        .ok_or_else(|| format!("no binary {} was built", service.config.bin()));
-                    results.insert(service.name().to_owned(), result);
-                }
-            }
-            Err(error) if all.len() == 1 => {
-                results.insert(all[0].name().to_owned(), Err(error.diagnostics()));
-            }
-            Err(_) => {
-                for service in &all {
-                    let result = builder::build(&plan(settings, &[*service]))
-                        .await
-                        .map_err(|e| e.diagnostics())
-                        .and_then(|built| {
-                            built
-                                .binaries
-                                .get(service.config.bin())
-                                .map(|b| (b.clone(), built.elapsed.as_millis() as u64))
-                                .ok_or_else(|| {
-                                    format!("no binary {} was built", service.config.bin())
-                                })
-                        });
-                    results.insert(service.name().to_owned(), result);
-                }
-            }
+                        .ok_or_else(|| format!("no binary {} was built", service.config.bin()))
+                });
+            results.insert(service.name().to_owned(), result);
         }
         results
     }

@@ -171,12 +171,18 @@ pub fn copy_repo(root: &Path) {
     }
 }
 
+/// Copies sources, leaving out build output, hidden directories and the
+/// data a service run by hand keeps in its own directory
+/// (`services/<name>/data`); a library's `data/` (the intent library's
+/// labeled questions) is source and is copied.
 fn copy_tree(from: &Path, to: &Path) {
+    let services = from.ends_with("services");
     for entry in walkdir::WalkDir::new(from)
         .into_iter()
         .filter_entry(|e| {
             let name = e.file_name().to_string_lossy();
-            e.depth() == 0 || !(name == "target" || name == "data" || name.starts_with('.'))
+            let service_data = services && e.depth() == 2 && name == "data";
+            e.depth() == 0 || !(name == "target" || service_data || name.starts_with('.'))
         })
         .flatten()
     {
