@@ -516,7 +516,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         .iter()
         .filter_map(|s| s["pid"].as_u64().map(|p| p as u32))
         .collect();
-    assert_eq!(pids.len(), 6);
+    assert_eq!(pids.len(), 9, "eight microservices and the gateway");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(up.id() as i32),
         nix::sys::signal::Signal::SIGINT,
