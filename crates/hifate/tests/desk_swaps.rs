@@ -13,37 +13,9 @@ use std::time::Duration;
 
 use hifate::ReloadOutcome;
 use serde_json::Value;
-use support::{copy_repo, fixture_target, free_port, FIRST_BUILD, RELOAD};
+use support::{coffee, copy_repo, desk_form, fixture_target, free_port, FIRST_BUILD, RELOAD};
 
 const SWAPS: usize = 5;
-
-/// The coffee-cup photo of the vision library's tests.
-fn coffee() -> Vec<u8> {
-    std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../vision/tests/data/coffee.jpg"
-    ))
-    .expect("the test photo")
-}
-
-/// A multipart/form-data body: the photo as `image`, and text fields.
-fn form(photo: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
-    const BOUNDARY: &str = "hifate-desk-boundary-7d1f";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"desk.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(photo);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
-}
 
 /// Posts the photo to the main service; the answer's `data` and the
 /// desk_fengshui version that answered, or what went wrong.
@@ -62,7 +34,7 @@ async fn analyze(
     } else {
         &[]
     };
-    let (content_type, body) = form(photo, fields);
+    let (content_type, body) = desk_form(photo, fields);
     let response = http
         .post(format!(
             "http://127.0.0.1:{port}/api/v2/desk-fengshui/analyze"

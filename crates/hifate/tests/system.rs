@@ -14,7 +14,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{alive, copy_repo, fixture_target, free_port, FIRST_BUILD, RELOAD};
+use support::{
+    alive, coffee, copy_repo, desk_form, fixture_target, free_port, FIRST_BUILD, RELOAD,
+};
 
 /// `POST /api/v1/bazi/calculate` of the guide's example, and the bazi_core
 /// version that answered.

@@ -314,3 +314,32 @@ pub fn processes_running(needle: &str) -> Vec<u32> {
 pub const FIRST_BUILD: Duration = Duration::from_secs(900);
 /// Bound for a reload after an edit (compile + link one small crate).
 pub const RELOAD: Duration = Duration::from_secs(180);
+
+/// The coffee-cup photo of the vision library's tests.
+pub fn coffee() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../vision/tests/data/coffee.jpg"
+    ))
+    .expect("the test photo")
+}
+
+/// A multipart/form-data body for the main service's desk endpoint: the
+/// photo as `image`, and text fields; its content type and bytes.
+pub fn desk_form(photo: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "hifate-desk-boundary-7d1f";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"desk.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(photo);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
