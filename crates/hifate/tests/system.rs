@@ -205,6 +205,25 @@ fn append(path: &Path, text: &str) {
     std::fs::write(path, source).expect("edit");
 }
 
+/// Stops `hifate up` (and so every service it started) when the test fails
+/// half-way, instead of leaving them running on the machine.
+struct StopOnPanic(u32);
+
+impl Drop for StopOnPanic {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let pid = nix::unistd::Pid::from_raw(self.0 as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while alive(self.0) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hifate_up_serves_the_guide_example_through_reloads() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -234,6 +253,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         .stderr(Stdio::from(log))
         .spawn()
         .expect("start hifate up");
+    let _stop_on_failure = StopOnPanic(up.id());
 
     let chart = wait_for_chart(main_port, 1, FIRST_BUILD, &mut up).await;
     let data = &chart["data"];
