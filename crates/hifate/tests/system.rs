@@ -336,6 +336,37 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         smart["rules"].as_array().is_some_and(|r| !r.is_empty()),
         "{smart}"
     );
+
+    // A desk photo: desk_fengshui finds the cup with its detector, and
+    // bazi_analyzer (through its front) gives the favourable elements.
+    let (content_type, body) = desk_form(
+        &coffee(),
+        &[
+            ("solar_date", "1990-01-15"),
+            ("solar_time", "12:00"),
+            ("gender", "male"),
+        ],
+    );
+    let desk: Value = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{main_port}/api/v2/desk-fengshui/analyze"
+        ))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("desk photo")
+        .json()
+        .await
+        .expect("json");
+    let desk = &desk["data"];
+    assert!(
+        desk["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|i| i["name"] == "cup")),
+        "{desk}"
+    );
+    assert!(!desk["xishen"].as_str().unwrap_or("").is_empty(), "{desk}");
     let event_log = root.join("state/events.jsonl");
 
     // Edit bazi_core's logic: a new bazi_core serves the same, correct
