@@ -461,6 +461,12 @@ impl Nayin {
     pub const fn as_str(self) -> &'static str {
         NAYIN_NAMES[self.0 as usize % 30]
     }
+
+    /// The thirty names in order, 海中金 first (for text tools that must
+    /// know them as words).
+    pub const fn names() -> &'static [&'static str; 30] {
+        &NAYIN_NAMES
+    }
 }
 
 /// 空亡 pair of a 旬, serialised as both branches, e.g. `"戌亥"`.

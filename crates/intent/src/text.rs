@@ -8,7 +8,8 @@ use jieba_rs::Jieba;
 /// Domain words added to jieba's dictionary so that terms such as 喜用神 or
 /// 海中金 come out as one word instead of being split into common words
 /// (喜 / 用 / 神). Without them the word features and the lexicon proposals
-/// of [`crate::improve`] would see fragments.
+/// of [`crate::improve`] would see fragments. The thirty 纳音 names come
+/// from the chart library ([`bazi::ganzhi::Nayin::names`]).
 pub const DOMAIN_WORDS: &[&str] = &[
     "八字",
     "四柱",
@@ -99,43 +100,13 @@ pub const DOMAIN_WORDS: &[&str] = &[
     "破财",
     "回本",
     "考公",
-    "海中金",
-    "炉中火",
-    "大林木",
-    "路旁土",
-    "剑锋金",
-    "山头火",
-    "涧下水",
-    "城头土",
-    "白蜡金",
-    "杨柳木",
-    "泉中水",
-    "屋上土",
-    "霹雳火",
-    "松柏木",
-    "长流水",
-    "沙中金",
-    "山下火",
-    "平地木",
-    "壁上土",
-    "金箔金",
-    "覆灯火",
-    "天河水",
-    "大驿土",
-    "钗钏金",
-    "桑柘木",
-    "大溪水",
-    "沙中土",
-    "天上火",
-    "石榴木",
-    "大海水",
 ];
 
 /// One segmenter for the process: building jieba's dictionary takes
 /// milliseconds, far more than a classification.
 static JIEBA: LazyLock<Jieba> = LazyLock::new(|| {
     let mut jieba = Jieba::new();
-    for w in DOMAIN_WORDS {
+    for w in DOMAIN_WORDS.iter().chain(bazi::ganzhi::Nayin::names()) {
         jieba.add_word(w, None, None);
     }
     jieba
