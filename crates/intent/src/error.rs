@@ -9,6 +9,10 @@ pub enum Error {
         #[source]
         source: crate::embed::EmbedError,
     },
+    /// Versions are immutable: another process (or an earlier call) stored
+    /// this id first. Take a fresh id from `next_version_id()` and save again.
+    #[error("a model version {version} is already stored; take a fresh id from next_version_id()")]
+    VersionTaken { version: String },
     #[error("model version {version} is inconsistent: {reason}; regenerate it with ModelVersion::baseline() or improve::propose()")]
     InvalidVersion { version: String, reason: String },
     #[error("intent database error: {0}; check that the data directory is writable and the file is an intent database")]

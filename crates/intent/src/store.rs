@@ -180,9 +180,8 @@ impl IntentStore {
             params![version.id, version.parent, version.created_at, body],
         )?;
         if inserted == 0 {
-            return Err(Error::InvalidVersion {
+            return Err(Error::VersionTaken {
                 version: version.id.clone(),
-                reason: "a version with this id is already stored; take a fresh id from next_version_id()".to_owned(),
             });
         }
         Ok(())

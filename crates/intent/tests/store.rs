@@ -113,6 +113,10 @@ fn two_handles_see_each_others_writes() {
     // Errors say what is wrong.
     assert!(matches!(b.deploy("v9"), Err(Error::UnknownVersion(id)) if id == "v9"));
     let dup = a.save_version(&v2).unwrap_err();
+    assert!(
+        matches!(&dup, intent::Error::VersionTaken { version } if version == "v2"),
+        "{dup}"
+    );
     assert!(dup.to_string().contains("already stored"), "{dup}");
     assert_eq!(a.version("v9").unwrap(), None);
 }

@@ -48,6 +48,8 @@ pub const SERVICE_NAME: &str = "prompt_optimizer";
 pub const DEFAULT_PORT: u16 = 9009;
 /// Longest question accepted, in characters (as intent_service).
 pub const MAX_QUESTION_CHARS: usize = 500;
+/// Fresh version ids tried when another process took the one picked.
+const ID_TRIES: u32 = 3;
 /// Test cases listed per direction in an evaluation.
 const CASES_LISTED: usize = 20;
 
@@ -336,12 +338,19 @@ impl PromptOptimizerService for Optimizer {
             .blocking(move |_, store| {
                 let base = Optimizer::version(store, "current_prompt_version", &current)?;
                 let feedback = store.all_feedback().map_err(store_status)?;
-                let id = store.next_version_id().map_err(store_status)?;
-                let improvement = intent::improve::propose(&base, &feedback, id, now());
-                store
-                    .save_version(&improvement.version)
-                    .map_err(store_status)?;
-                Ok(improvement)
+                // Another optimizer process (a swap runs two) may take the
+                // same next id between our read and our write: train again
+                // under a fresh one.
+                let mut tries = 0;
+                loop {
+                    let id = store.next_version_id().map_err(store_status)?;
+                    let improvement = intent::improve::propose(&base, &feedback, id, now());
+                    match store.save_version(&improvement.version) {
+                        Ok(()) => return Ok(improvement),
+                        Err(intent::Error::VersionTaken { .. }) if tries < ID_TRIES => tries += 1,
+                        Err(error) => return Err(store_status(error)),
+                    }
+                }
             })
             .await?;
         let term = |(intent, term): &(Intent, String)| format!("{}:{term}", intent.as_str());
