@@ -5,93 +5,18 @@
 //! (`$.all[2].element_count.op`), never compiled to "false".
 
 use serde_json::{Map, Value};
-use thiserror::Error;
 
 use bazi::analysis::StrengthLevel;
 use bazi::deities::Deity;
-use bazi::ganzhi::{Branch, Element, Pillar, Stem};
+use bazi::ganzhi::{Branch, Element, Nayin, Pillar, Stem};
 use bazi::life_stages::LifeStage;
 use bazi::ten_gods::TenGod;
 
 use crate::atlas::{atlas, key_of, Key, FIRST_STEM_KIND, KIND_NAMES};
 use crate::facts::{Derived, Facts, Season, MAIN_STAR_FEMALE, MAIN_STAR_MALE};
 
-/// What was wrong with a refused node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CompileErrorKind {
-    /// A key the language does not know (a condition name or a field).
-    UnknownKey,
-    /// A required field is absent.
-    MissingKey,
-    /// The value has the wrong JSON type (a number where a string is expected, …).
-    WrongType,
-    /// The value has the right type but cannot be meant: an unknown stem, an
-    /// empty list, a count below zero, a relation that cannot exist, …
-    ImpossibleValue,
-}
-
-impl CompileErrorKind {
-    /// Stable machine name: `unknown_key`, `missing_key`, `wrong_type`, `impossible_value`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            CompileErrorKind::UnknownKey => "unknown_key",
-            CompileErrorKind::MissingKey => "missing_key",
-            CompileErrorKind::WrongType => "wrong_type",
-            CompileErrorKind::ImpossibleValue => "impossible_value",
-        }
-    }
-}
-
-/// A condition refused by the compiler.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[error("{path}: {message}")]
-pub struct CompileError {
-    /// JSON path of the bad node, e.g. `$.all[2].element_count.op`.
-    pub path: String,
-    /// What kind of mistake it is.
-    pub kind: CompileErrorKind,
-    /// What was expected, in words.
-    pub message: String,
-}
-
-type R<T> = Result<T, CompileError>;
-
-fn fail<T>(kind: CompileErrorKind, path: &str, message: impl Into<String>) -> R<T> {
-    Err(CompileError {
-        path: path.to_owned(),
-        kind,
-        message: message.into(),
-    })
-}
-
-/// `path.key`, or `path["key"]` for a key that is not an identifier.
-fn child(path: &str, key: &str) -> String {
-    let ident = key
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if ident {
-        format!("{path}.{key}")
-    } else {
-        format!("{path}[{}]", Value::String(key.to_owned()))
-    }
-}
-
-fn item(path: &str, i: usize) -> String {
-    format!("{path}[{i}]")
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+use condition_json::{child, fail, item, object, type_name, wrong_type, Compiled as R};
+pub use condition_json::{CompileError, CompileErrorKind};
 
 // ---------------------------------------------------------------------------
 // Vocabularies.
@@ -159,8 +84,8 @@ const DEITY: Vocab = Vocab {
 };
 const NAYIN: Vocab = Vocab {
     what: "nayin",
-    find: |s| find_in(nayin_names(), s),
-    hint: || join(nayin_names()),
+    find: |s| find_in(Nayin::names().iter().copied(), s),
+    hint: || join(Nayin::names().iter().copied()),
 };
 const LIFE_STAGE: Vocab = Vocab {
     what: "life stage",
@@ -213,10 +138,6 @@ const STEM_KIND: Vocab = Vocab {
     find: |s| find_in(KIND_NAMES, s).filter(|k| *k >= FIRST_STEM_KIND),
     hint: || join(KIND_NAMES[FIRST_STEM_KIND as usize..].iter().copied()),
 };
-
-fn nayin_names() -> [&'static str; 30] {
-    std::array::from_fn(|i| Pillar::from_cycle_index(2 * i).nayin().as_str())
-}
 
 /// `甲子` → its cycle index; a pair of mixed polarity (甲丑) is no pillar.
 fn parse_pillar(s: &str) -> Option<u8> {
@@ -633,59 +554,11 @@ fn compile(v: &Value, path: &str) -> R<Node> {
 }
 
 fn unknown_condition<T>(path: &str, key: &str) -> R<T> {
-    fail(
-        CompileErrorKind::UnknownKey,
-        path,
-        format!(
-            "unknown condition {key:?}; known: {}",
-            CONDITION_KEYS.join(", ")
-        ),
-    )
-}
-
-fn wrong_type<T>(v: &Value, path: &str, expected: &str) -> R<T> {
-    fail(
-        CompileErrorKind::WrongType,
-        path,
-        format!("expected {expected}; found {}", type_name(v)),
-    )
+    condition_json::unknown_condition(path, key, &CONDITION_KEYS)
 }
 
 fn list_of_conditions(v: &Value, path: &str) -> R<Vec<Node>> {
-    let Some(items) = v.as_array() else {
-        return wrong_type(v, path, "a non-empty array of conditions");
-    };
-    if items.is_empty() {
-        return fail(
-            CompileErrorKind::ImpossibleValue,
-            path,
-            "an empty list of conditions means nothing; give at least one",
-        );
-    }
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, c)| compile(c, &item(path, i)))
-        .collect()
-}
-
-/// The argument object of a condition, with its keys checked against `allowed`.
-fn object<'v>(v: &'v Value, path: &str, allowed: &[&str]) -> R<&'v Map<String, Value>> {
-    let Some(map) = v.as_object() else {
-        return wrong_type(
-            v,
-            path,
-            &format!("an object with the fields {}", allowed.join(", ")),
-        );
-    };
-    if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return fail(
-            CompileErrorKind::UnknownKey,
-            &child(path, k),
-            format!("unknown field {k:?}; allowed: {}", allowed.join(", ")),
-        );
-    }
-    Ok(map)
+    condition_json::conditions(v, path, compile)
 }
 
 /// One name of `vocab`.

@@ -33,75 +33,14 @@
 //! list, a count of 0 or above 100, an object with zero or several keys).
 
 use serde_json::{Map, Value};
-use thiserror::Error;
 
 use crate::analysis::Item;
 use crate::element::{element_bit, Element, PersonalElements};
 use crate::item::{ItemKind, Source};
 use crate::position::{Cell, Palace};
 
-/// What was wrong with a refused node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CompileErrorKind {
-    /// A condition name or field the language does not know.
-    UnknownKey,
-    /// A required field is absent.
-    MissingKey,
-    /// The value has the wrong JSON type.
-    WrongType,
-    /// The value has the right type but cannot be meant.
-    ImpossibleValue,
-}
-
-impl CompileErrorKind {
-    /// Stable machine name: `unknown_key`, `missing_key`, `wrong_type`, `impossible_value`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            CompileErrorKind::UnknownKey => "unknown_key",
-            CompileErrorKind::MissingKey => "missing_key",
-            CompileErrorKind::WrongType => "wrong_type",
-            CompileErrorKind::ImpossibleValue => "impossible_value",
-        }
-    }
-}
-
-/// A condition refused by the compiler.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[error("{path}: {message}")]
-pub struct CompileError {
-    /// JSON path of the bad node, e.g. `$.all[1].item_in_cell.cell`.
-    pub path: String,
-    /// What kind of mistake it is.
-    pub kind: CompileErrorKind,
-    /// What was expected, in words.
-    pub message: String,
-}
-
-type R<T> = Result<T, CompileError>;
-
-fn fail<T>(kind: CompileErrorKind, path: &str, message: impl Into<String>) -> R<T> {
-    Err(CompileError {
-        path: path.to_owned(),
-        kind,
-        message: message.into(),
-    })
-}
-
-fn wrong_type<T>(v: &Value, path: &str, expected: &str) -> R<T> {
-    let found = match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    };
-    fail(
-        CompileErrorKind::WrongType,
-        path,
-        format!("expected {expected}; found {found}"),
-    )
-}
+use condition_json::{child, fail, object, wrong_type, Compiled as R};
+pub use condition_json::{CompileError, CompileErrorKind};
 
 /// Every condition key, in documentation order.
 pub const CONDITION_KEYS: [&str; 12] = [
@@ -306,14 +245,6 @@ impl Condition {
     }
 }
 
-fn child(path: &str, key: &str) -> String {
-    if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !key.is_empty() {
-        format!("{path}.{key}")
-    } else {
-        format!("{path}[{}]", Value::String(key.to_owned()))
-    }
-}
-
 fn compile(v: &Value, path: &str) -> R<Node> {
     let Some(map) = v.as_object() else {
         return wrong_type(
@@ -386,49 +317,11 @@ fn compile(v: &Value, path: &str) -> R<Node> {
 }
 
 fn unknown_condition<T>(path: &str, key: &str) -> R<T> {
-    fail(
-        CompileErrorKind::UnknownKey,
-        path,
-        format!(
-            "unknown condition {key:?}; known: {}",
-            CONDITION_KEYS.join(", ")
-        ),
-    )
+    condition_json::unknown_condition(path, key, &CONDITION_KEYS)
 }
 
 fn conditions(v: &Value, path: &str) -> R<Vec<Node>> {
-    let Some(list) = v.as_array() else {
-        return wrong_type(v, path, "a non-empty array of conditions");
-    };
-    if list.is_empty() {
-        return fail(
-            CompileErrorKind::ImpossibleValue,
-            path,
-            "an empty list of conditions means nothing; give at least one",
-        );
-    }
-    list.iter()
-        .enumerate()
-        .map(|(i, c)| compile(c, &format!("{path}[{i}]")))
-        .collect()
-}
-
-fn object<'v>(v: &'v Value, path: &str, allowed: &[&str]) -> R<&'v Map<String, Value>> {
-    let Some(map) = v.as_object() else {
-        return wrong_type(
-            v,
-            path,
-            &format!("an object with the fields {}", allowed.join(", ")),
-        );
-    };
-    if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return fail(
-            CompileErrorKind::UnknownKey,
-            &child(path, k),
-            format!("unknown field {k:?}; allowed: {}", allowed.join(", ")),
-        );
-    }
-    Ok(map)
+    condition_json::conditions(v, path, compile)
 }
 
 fn required<'v>(map: &'v Map<String, Value>, path: &str, key: &str) -> R<&'v Value> {
