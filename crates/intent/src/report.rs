@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use ::time::{Date, Month, OffsetDateTime, UtcOffset, Weekday};
+use ::time::{Date, Month, OffsetDateTime, Weekday};
 use serde::{Deserialize, Serialize};
 
 use crate::eval::{per_intent, Prf};
@@ -112,10 +112,6 @@ pub struct WeekError {
     pub reason: String,
 }
 
-fn china() -> UtcOffset {
-    UtcOffset::from_whole_seconds(8 * 3600).unwrap_or(UtcOffset::UTC)
-}
-
 impl WeekRange {
     /// Reads "2026-W48" (ISO week), "2026-11-23" (the week containing that
     /// date) or "" (the week containing `now`, unix seconds).
@@ -128,7 +124,7 @@ impl WeekRange {
         let date = if spec.is_empty() {
             OffsetDateTime::from_unix_timestamp(now)
                 .map_err(|e| err(&e.to_string()))?
-                .to_offset(china())
+                .to_offset(crate::time::CHINA)
                 .date()
         } else if let Some((y, w)) = spec.split_once(['W', 'w']) {
             let year: i32 = y
@@ -156,7 +152,10 @@ impl WeekRange {
     pub fn containing(date: Date) -> WeekRange {
         let (year, week, _) = date.to_iso_week_date();
         let monday = Date::from_iso_week_date(year, week, Weekday::Monday).unwrap_or(date);
-        let from = monday.midnight().assume_offset(china()).unix_timestamp();
+        let from = monday
+            .midnight()
+            .assume_offset(crate::time::CHINA)
+            .unix_timestamp();
         WeekRange {
             label: format!("{year}-W{week:02}"),
             from,

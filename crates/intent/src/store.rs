@@ -55,6 +55,10 @@ const MIGRATIONS: &[&str] = &["
     CREATE INDEX IF NOT EXISTS intent_feedback_at ON intent_feedback(at);
 "];
 
+/// The name of the data directory the services of this database share
+/// (`data = "intent"` in `hifate.toml`; `data/intent` when run by hand).
+pub const DATA_NAME: &str = "intent";
+
 /// The database's file name in a data directory, the same for every process
 /// that shares it (intent_service and prompt_optimizer).
 pub const DATABASE_FILE: &str = "intent.sqlite3";

@@ -26,7 +26,20 @@
 use serde::{Deserialize, Serialize};
 
 pub use ::time::Date;
-use ::time::{Duration, Month};
+use ::time::{Duration, Month, OffsetDateTime, UtcOffset};
+
+/// China Standard Time (UTC+8), the users' time: their "today", "this
+/// week" and "明年" are counted in it.
+pub const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => UtcOffset::UTC,
+};
+
+/// Today in China: what time phrases are resolved against when the caller
+/// names no date.
+pub fn today() -> Date {
+    OffsetDateTime::now_utc().to_offset(CHINA).date()
+}
 
 /// How the question places itself in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use desk_fengshui_api::{DeskAnalysisRequest, DeskAnalysisResponse, ListRulesRequest, Suggestion};
 use serde::Serialize;
 
+use crate::request::invalid;
 use crate::{
     raw_json, success_of, upstream_version, with_versions, ApiError, AppState, DESK_FENGSHUI,
     DESK_FENGSHUI_VERSION_HEADER,
@@ -92,13 +93,6 @@ impl From<DeskAnalysisResponse> for Analysis {
             jishen: r.jishen,
             detect_ms: r.detect_ms,
         }
-    }
-}
-
-fn invalid(field: &str, message: String) -> ApiError {
-    ApiError::Invalid {
-        field: Some(field.to_owned()),
-        message,
     }
 }
 

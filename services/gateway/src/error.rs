@@ -159,11 +159,16 @@ impl IntoResponse for ApiError {
 /// The field named at the start of a `"<field>: <reason>"` message.
 fn field_prefix(message: &str) -> Option<&str> {
     let (field, _) = message.split_once(": ")?;
-    let is_name = !field.is_empty()
+    // A name or a path into the request: `question`,
+    // `context.current_date`, `requests[1].question`.
+    let is_path = field
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && field
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    is_name.then_some(field)
+            .all(|b| b.is_ascii_alphanumeric() || b"_.[]".contains(&b));
+    is_path.then_some(field)
 }
 
 #[cfg(test)]
@@ -194,5 +199,14 @@ mod tests {
         assert_eq!(other.to_string(), "bazi_fortune failed: Internal: boom");
         assert_eq!(field_prefix("no field here"), None);
         assert_eq!(field_prefix("a b: c"), None);
+        assert_eq!(
+            field_prefix("context.current_date: \"x\" is not a date"),
+            Some("context.current_date")
+        );
+        assert_eq!(
+            field_prefix("requests[1].question: is empty"),
+            Some("requests[1].question")
+        );
+        assert_eq!(field_prefix("1990-13-45: bad"), None);
     }
 }

@@ -35,46 +35,19 @@ const CURRENT_DATE: &str = "current_date";
 /// gRPC request, which is not a plain field name.
 const SERVICE_DATE_FIELD: &str = "context.current_date";
 
-/// Where the caller sent `current_date`, so that a bad one is reported
-/// under the name the caller used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DateSource {
-    /// `context.current_date` of the JSON body (classify).
-    Body,
-    /// `?current_date=` (test-intent, smart-analyze).
-    Query,
-}
-
-impl DateSource {
-    fn field(self) -> &'static str {
-        match self {
-            DateSource::Body => SERVICE_DATE_FIELD,
-            DateSource::Query => CURRENT_DATE,
-        }
-    }
-
-    /// `error` with a bad date named as the caller sent it. The generic
-    /// mapping takes only plain names for `field`, so without this a bad
-    /// date would be a 422 naming no field, and the query endpoints would
-    /// talk about a `context` the caller never sent.
-    fn name_the_date(self, error: ApiError) -> ApiError {
-        let ApiError::Invalid {
-            field: None,
+/// A bad date as the query endpoints name it: intent_service names it by
+/// its place in the gRPC request (`context.current_date`), the caller of
+/// `?current_date=` knows no `context`.
+fn named_as_query(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Invalid {
+            field: Some(field),
             message,
-        } = error
-        else {
-            return error;
-        };
-        match message.strip_prefix(&format!("{SERVICE_DATE_FIELD}: ")) {
-            Some(reason) => ApiError::Invalid {
-                field: Some(self.field().to_owned()),
-                message: format!("{}: {reason}", self.field()),
-            },
-            None => ApiError::Invalid {
-                field: None,
-                message,
-            },
-        }
+        } if field == SERVICE_DATE_FIELD => ApiError::Invalid {
+            field: Some(CURRENT_DATE.to_owned()),
+            message: message.replacen(SERVICE_DATE_FIELD, CURRENT_DATE, 1),
+        },
+        other => other,
     }
 }
 
@@ -139,7 +112,6 @@ fn params(
 async fn classify_with(
     state: &AppState,
     request: ClassifyRequest,
-    dates: DateSource,
 ) -> (Result<ClassifyResponse, ApiError>, Option<HeaderValue>) {
     match state.intent.clone().classify(request).await {
         Ok(answer) => (
@@ -147,7 +119,7 @@ async fn classify_with(
             upstream_version(answer.metadata()),
         ),
         Err(status) => (
-            Err(dates.name_the_date(ApiError::from_status(INTENT_SERVICE, &status))),
+            Err(ApiError::from_status(INTENT_SERVICE, &status)),
             upstream_version(status.metadata()),
         ),
     }
@@ -170,7 +142,7 @@ pub(crate) async fn classify(State(state): State<AppState>, body: Bytes) -> Resp
         Ok(request) => request,
         Err(error) => return error.into_response(),
     };
-    let (answer, version) = classify_with(&state, request, DateSource::Body).await;
+    let (answer, version) = classify_with(&state, request).await;
     classification_response(answer, version)
 }
 
@@ -190,7 +162,8 @@ pub(crate) async fn test_intent(
         Ok(request) => request,
         Err(error) => return error.into_response(),
     };
-    let (answer, version) = classify_with(&state, request, DateSource::Query).await;
+    let (answer, version) = classify_with(&state, request).await;
+    let answer = answer.map_err(named_as_query);
     classification_response(answer, version)
 }
 
@@ -233,8 +206,8 @@ pub(crate) async fn smart_analyze(
         context: context_of(&params),
         ..ClassifyRequest::default()
     };
-    let (classification, intent_version) = classify_with(&state, classify, DateSource::Query).await;
-    let classification = match classification {
+    let (classification, intent_version) = classify_with(&state, classify).await;
+    let classification = match classification.map_err(named_as_query) {
         Ok(classification) => classification,
         Err(error) => {
             return with_versions(

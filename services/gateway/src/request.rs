@@ -230,7 +230,8 @@ pub fn parse_rule(body: &[u8], path_code: Option<&str>) -> Result<Rule, ApiError
     })
 }
 
-fn invalid(field: &str, message: String) -> ApiError {
+/// `field` is wrong: `message` is `"<field>: <reason>"`.
+pub(crate) fn invalid(field: &str, message: String) -> ApiError {
     ApiError::Invalid {
         field: Some(field.to_owned()),
         message,

@@ -41,8 +41,6 @@ use tonic::{Request, Response, Status};
 pub const SERVICE_NAME: &str = "intent_service";
 /// TCP port used when the binary runs without a supervisor.
 pub const DEFAULT_PORT: u16 = 9008;
-/// The data directory's name when run by hand (shared with prompt_optimizer).
-pub const DATA_NAME: &str = "intent";
 /// Longest question accepted, in characters.
 pub const MAX_QUESTION_CHARS: usize = 500;
 /// Most requests in one BatchClassify.
@@ -159,7 +157,7 @@ impl IntentServer {
             Some(date) => parse_date(date).map_err(|reason| {
                 hifate_sdk::invalid_argument(format!("{field}context.current_date: {reason}"))
             })?,
-            None => today_in_beijing(),
+            None => intent::time::today(),
         };
         // Off the async threads: the lookup is a SQLite read, and after a
         // deploy the classifier is rebuilt (with embeddings, every prototype
@@ -242,11 +240,6 @@ fn parse_date(text: &str) -> Result<Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(text.trim(), &format)
         .map_err(|e| format!("{text:?} is not a date like \"2026-11-25\" ({e})"))
-}
-
-fn today_in_beijing() -> Date {
-    let beijing = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(beijing).date()
 }
 
 fn to_proto(c: Classification, version: &str) -> ClassifyResponse {

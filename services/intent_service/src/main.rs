@@ -5,7 +5,8 @@
 
 use anyhow::Context as _;
 use intent::e5::model_path;
-use intent_service::{IntentServer, DATA_NAME, DEFAULT_PORT, SERVICE_NAME};
+use intent::store::DATA_NAME;
+use intent_service::{IntentServer, DEFAULT_PORT, SERVICE_NAME};
 use intent_service_api::intent_service_server::IntentServiceServer;
 use tonic::service::Routes;
 

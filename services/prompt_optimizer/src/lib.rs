@@ -98,11 +98,6 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-fn today_in_beijing() -> intent::time::Date {
-    let beijing = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(beijing).date()
-}
-
 fn store_status(error: intent::Error) -> Status {
     Status::unavailable(format!("the intent database failed: {error}"))
 }
@@ -189,7 +184,7 @@ impl Optimizer {
         new: ModelVersion,
     ) -> Result<Comparison, Status> {
         let examples = Self::evaluation_set(store)?;
-        let today = today_in_beijing();
+        let today = intent::time::today();
         let (old_id, new_id) = (old.id.clone(), new.id.clone());
         let old = Classifier::new(old, self.embedder.clone()).map_err(store_status)?;
         let new = Classifier::new(new, self.embedder.clone()).map_err(store_status)?;
@@ -295,10 +290,7 @@ impl PromptOptimizerService for Optimizer {
             intents.iter().map(|m| m.f1).sum::<f32>() / intents.len() as f32
         };
         let first_day = time::OffsetDateTime::from_unix_timestamp(week.from)
-            .map(|t| {
-                t.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
-                    .date()
-            })
+            .map(|t| t.to_offset(intent::time::CHINA).date())
             .ok();
         let label = match first_day {
             Some(day) => format!(

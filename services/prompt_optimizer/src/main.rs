@@ -12,7 +12,7 @@ use tonic::service::Routes;
 async fn main() -> anyhow::Result<()> {
     hifate_sdk::init_tracing();
     // The intent database's directory, shared with intent_service.
-    let data_dir = hifate_sdk::data_dir("intent")?;
+    let data_dir = hifate_sdk::data_dir(intent::store::DATA_NAME)?;
     // Evaluations run the classifier as intent_service does: with the
     // embedding model when it is installed.
     let embedder = intent::e5::load_if_present(&intent::e5::model_path(&data_dir))?;
