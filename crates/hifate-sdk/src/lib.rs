@@ -58,8 +58,11 @@ pub const ENV_ADDR: &str = "HIFATE_ADDR";
 pub const ENV_DATA_DIR: &str = "HIFATE_DATA_DIR";
 
 /// Where the service keeps its data: [`ENV_DATA_DIR`] (set by the
-/// supervisor to `<state_dir>/data/<service>/`), or `data/<service>` under the
-/// working directory when run by hand. Created if missing.
+/// supervisor to `<state_dir>/data/<service>/`, or to the directory named by
+/// the service's `data` setting when services share one), or `data/<service>`
+/// under the working directory when run by hand (`service` is that
+/// directory's name: services sharing a database pass the same one).
+/// Created if missing.
 ///
 /// Two versions of the service run against it at once during a swap: open
 /// databases so that two processes can (SQLite: WAL and a busy timeout), and
