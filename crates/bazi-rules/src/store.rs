@@ -322,11 +322,7 @@ impl RuleStore {
         options: &OpenOptions,
     ) -> Result<RuleStore, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let mut conn = Connection::open(&path)?;
-        conn.busy_timeout(options.busy_timeout)?;
-        // Returns the new mode; "wal" on a file (":memory:" stays "memory").
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        let mut conn = shared_sqlite::open(&path, options.busy_timeout)?;
         migrate(&mut conn)?;
         let store = RuleStore {
             conn: Mutex::new(conn),

@@ -131,11 +131,7 @@ impl RuleStore {
         path: impl AsRef<Path>,
         busy_timeout: Duration,
     ) -> Result<RuleStore, StoreError> {
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(busy_timeout)?;
-        // Answers the new mode: "wal" for a file.
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        let mut conn = shared_sqlite::open(path.as_ref(), busy_timeout)?;
         migrate(&mut conn)?;
         seed_corpus(&mut conn)?;
         Ok(RuleStore {

@@ -47,7 +47,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Classifier::new(baseline.clone(), None)?,
         ),
     ];
-    #[cfg(feature = "e5")]
     match std::env::var_os(intent::e5::MODEL_VAR) {
         Some(path) => {
             let loading = Instant::now();
@@ -60,11 +59,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             configurations.push(("lexicon + classifier + e5 embeddings", classifier));
         }
         None => println!("embeddings: set HIFATE_E5_MODEL to measure them"),
-    }
-    #[cfg(not(feature = "e5"))]
-    {
-        let _unused: Option<Arc<dyn Embedder>> = None;
-        println!("embeddings: run with --features e5 and HIFATE_E5_MODEL to measure them");
     }
 
     println!(

@@ -110,11 +110,7 @@ impl IntentStore {
     /// stored as "v1" and deployed.
     pub fn open(path: impl AsRef<Path>) -> Result<IntentStore, Error> {
         let path = path.as_ref().to_path_buf();
-        let mut conn = Connection::open(&path)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        // Returns the new mode: "wal" on a file.
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        let mut conn = shared_sqlite::open(&path, Duration::from_secs(5))?;
         migrate(&mut conn)?;
         let mut store = IntentStore { conn, path };
         store.seed()?;
