@@ -40,6 +40,8 @@ pub fn endpoints() -> Vec<String> {
         "POST {p}/reload/microservice[/NAME]",
         "POST {p}/reload-all",
         "POST {p}/rollback/NAME",
+        "POST {p}/promote/NAME",
+        "POST {p}/abort/NAME",
         "GET {p}/versions/NAME",
         "GET {p}/status",
         "GET {p}/health",
@@ -98,6 +100,26 @@ pub struct Reload {
     pub success: bool,
     pub message: String,
     pub results: BTreeMap<String, ReloadResult>,
+}
+
+/// The body of `POST /reload/microservice/NAME` (optional: empty means a
+/// plain reload).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReloadRequest {
+    /// Start the new version as a canary taking this percentage (1 to 99)
+    /// of new requests beside the serving one.
+    pub canary: Option<u8>,
+}
+
+/// `POST /promote/NAME`, `POST /abort/NAME`: how a trial (bake window or
+/// canary) ended, and the version that serves now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrialEnded {
+    pub success: bool,
+    pub message: String,
+    pub service: String,
+    pub version: u64,
 }
 
 /// The body of `POST /rollback/NAME` (optional: empty means "the previous

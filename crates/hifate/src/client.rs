@@ -83,6 +83,36 @@ impl AdminClient {
         self.post(&path, None::<&()>, |status| status == 422).await
     }
 
+    /// A reload of `name` whose new version starts as a canary taking
+    /// `percent` of new requests.
+    pub async fn reload_canary(
+        &self,
+        name: &str,
+        percent: u8,
+    ) -> anyhow::Result<Answer<api::Reload>> {
+        let body = api::ReloadRequest {
+            canary: Some(percent),
+        };
+        self.post(
+            &format!("/reload/microservice/{name}"),
+            Some(&body),
+            |status| status == 422,
+        )
+        .await
+    }
+
+    /// `POST /promote/NAME`: the version on trial takes every request now.
+    pub async fn promote(&self, name: &str) -> anyhow::Result<Answer<api::TrialEnded>> {
+        self.post(&format!("/promote/{name}"), None::<&()>, |_| false)
+            .await
+    }
+
+    /// `POST /abort/NAME`: the version on trial is rolled back now.
+    pub async fn abort(&self, name: &str) -> anyhow::Result<Answer<api::TrialEnded>> {
+        self.post(&format!("/abort/{name}"), None::<&()>, |_| false)
+            .await
+    }
+
     /// `POST /rollback/NAME`, to `version` or the previous one.
     pub async fn rollback(
         &self,

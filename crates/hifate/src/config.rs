@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a config could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +106,52 @@ pub struct Settings {
     /// A client connection that sends no request for this long is closed
     /// (0: never).
     pub idle_timeout_ms: u64,
+    /// After a switch, how long the old version stays running, warm, while
+    /// the new one is watched (0: no window, the old one stops at once). A
+    /// new version that exits, turns unhealthy or trips `rollback_faults`
+    /// within it is rolled back to the warm one instantly. It is also how
+    /// long a canary runs before it is promoted on its own.
+    pub bake_ms: u64,
+    /// The server-fault rate that rolls a new version back during its window.
+    pub rollback_faults: FaultRule,
+}
+
+/// When a new version's server faults roll it back: at least `count` faults,
+/// and at least `share` of its calls (`{ count = 5, share = 0.2 }`: five
+/// faults and a fifth of its calls). Both, so that one unlucky call of a
+/// quiet service does not count as a rate, and a busy service's few faults
+/// among thousands of calls do not either.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    pub count: u64,
+    pub share: f64,
+}
+
+impl Default for FaultRule {
+    fn default() -> Self {
+        FaultRule {
+            count: 5,
+            share: 0.2,
+        }
+    }
+}
+
+impl FaultRule {
+    /// True if `faults` among `calls` break the rule.
+    pub fn tripped(&self, calls: u64, faults: u64) -> bool {
+        faults >= self.count && faults as f64 >= self.share * calls as f64
+    }
+
+    fn check(&self, key: &str) -> Result<(), ConfigError> {
+        if self.count == 0 || !(self.share > 0.0 && self.share <= 1.0) {
+            return Err(ConfigError::Invalid(format!(
+                "{key} = {{ count = {}, share = {} }}: count must be at least 1 and share above 0 and at most 1 (e.g. {{ count = 5, share = 0.2 }})",
+                self.count, self.share
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Settings {
@@ -131,6 +177,8 @@ impl Default for Settings {
             health_misses: 3,
             max_connections: 1_024,
             idle_timeout_ms: 300_000,
+            bake_ms: 10_000,
+            rollback_faults: FaultRule::default(),
         }
     }
 }
@@ -185,6 +233,12 @@ pub struct ServiceConfig {
     /// with the next one during a swap, so sharing adds no new case.
     #[serde(default)]
     pub data: Option<String>,
+    /// Overrides `[supervisor] bake_ms` for this service.
+    #[serde(default)]
+    pub bake_ms: Option<u64>,
+    /// Overrides `[supervisor] rollback_faults` for this service.
+    #[serde(default)]
+    pub rollback_faults: Option<FaultRule>,
 }
 
 fn default_kind() -> ServiceKind {
@@ -213,6 +267,18 @@ impl ServiceConfig {
     /// Time between SIGTERM and SIGKILL for this service's processes.
     pub fn stop_grace(&self, settings: &Settings) -> Duration {
         Duration::from_millis(self.stop_grace_ms.unwrap_or(settings.stop_grace_ms))
+    }
+    /// How long a new version of this service is watched after its switch
+    /// with the old one kept warm; `None` when there is no window.
+    pub fn bake(&self, settings: &Settings) -> Option<Duration> {
+        match self.bake_ms.unwrap_or(settings.bake_ms) {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        }
+    }
+    /// The fault rate that rolls a new version of this service back.
+    pub fn fault_rule(&self, settings: &Settings) -> FaultRule {
+        self.rollback_faults.unwrap_or(settings.rollback_faults)
     }
 }
 
@@ -325,6 +391,9 @@ impl Config {
                     s.name
                 )));
             }
+            if let Some(rule) = &s.rollback_faults {
+                rule.check(&format!("service {}: rollback_faults", s.name))?;
+            }
             if let Some(other) = ports.insert(s.port, &s.name) {
                 return Err(ConfigError::Invalid(format!(
                     "services {other} and {} both use port {}",
@@ -348,6 +417,7 @@ impl Config {
                 "health_timeout_ms must be above 0".into(),
             ));
         }
+        settings.rollback_faults.check("rollback_faults")?;
         if settings.max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "max_connections must be at least 1".into(),
@@ -475,6 +545,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("data = \"../etc\""), "{err}");
+    }
+
+    #[test]
+    fn the_bake_window_and_fault_rule_default_and_are_overridden_per_service() {
+        let text = "[supervisor]\nrollback_faults = { count = 3, share = 0.5 }\n\
+                    [[service]]\nname = \"a\"\nport = 1\n\
+                    [[service]]\nname = \"b\"\nport = 2\nbake_ms = 0\n\
+                    rollback_faults = { count = 10, share = 0.1 }\n";
+        let config = Config::parse(text, Path::new("/")).unwrap();
+        let (a, b) = (&config.services[0], &config.services[1]);
+        assert_eq!(a.bake(&config.settings), Some(Duration::from_secs(10)));
+        assert_eq!(b.bake(&config.settings), None);
+        let rule = a.fault_rule(&config.settings);
+        assert!(!rule.tripped(4, 2), "fewer than 3 faults");
+        assert!(rule.tripped(6, 3));
+        assert!(!rule.tripped(7, 3), "under half of the calls");
+        assert!(!b.fault_rule(&config.settings).tripped(100, 9));
+        assert!(FaultRule::default().tripped(25, 5));
+        assert!(!FaultRule::default().tripped(26, 5));
+        let bad = "[supervisor]\nrollback_faults = { count = 5, share = 1.5 }\n";
+        let err = Config::parse(bad, Path::new("/")).unwrap_err().to_string();
+        assert!(
+            err.contains("rollback_faults") && err.contains("share"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -72,6 +72,23 @@ enum Command {
         /// The main service and every microservice.
         #[arg(long, conflicts_with = "names")]
         all: bool,
+        /// Start the new version as a canary that takes this percentage
+        /// (1-99) of new requests beside the serving one, until `promote`,
+        /// `abort`, a fault, or the end of its window (`bake_ms`).
+        #[arg(long, value_name = "PCT", conflicts_with = "all", value_parser = clap::value_parser!(u8).range(1..=99))]
+        canary: Option<u8>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// End a service's bake window or canary now, for the new version.
+    Promote {
+        name: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Roll a service's version on trial (bake window or canary) back now.
+    Abort {
+        name: String,
         #[command(flatten)]
         remote: Remote,
     },
@@ -153,7 +170,20 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             .await
             .map(|()| std::process::ExitCode::SUCCESS),
         Command::Status { remote } => status(&remote.client()).await,
-        Command::Reload { names, all, remote } => reload(&remote.client(), names, all).await,
+        Command::Reload {
+            names,
+            all,
+            canary: None,
+            remote,
+        } => reload(&remote.client(), names, all).await,
+        Command::Reload {
+            names,
+            canary: Some(percent),
+            remote,
+            ..
+        } => canary(&remote.client(), names, percent).await,
+        Command::Promote { name, remote } => trial_ended(remote.client().promote(&name).await?),
+        Command::Abort { name, remote } => trial_ended(remote.client().abort(&name).await?),
         Command::Rollback { name, to, remote } => rollback(&remote.client(), &name, to).await,
         Command::Versions { name, remote } => versions(&remote.client(), &name).await,
         Command::Events { remote } => {
@@ -224,6 +254,24 @@ fn print_table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// A trial in one cell: `bake (v2 warm, 7 s left)`, `canary v5 10% (5/120 faults)`.
+fn trial_cell(trial: &hifate::control::service::TrialStatus) -> String {
+    let left = match trial.window_left_ms {
+        Some(ms) => format!("{} s left", ms.div_ceil(1000)),
+        None => "until promoted or aborted".into(),
+    };
+    let faults = format!("{}/{} faults", trial.faults, trial.calls);
+    match trial.kind {
+        hifate::control::service::TrialKind::Bake => {
+            format!("bake (v{} warm, {left}, {faults})", trial.fallback_version)
+        }
+        hifate::control::service::TrialKind::Canary => format!(
+            "canary v{} {}% (beside v{}, {left}, {faults})",
+            trial.version, trial.percent, trial.fallback_version
+        ),
+    }
+}
+
 async fn status(client: &AdminClient) -> anyhow::Result<std::process::ExitCode> {
     let status = client.status().await?;
     let rows: Vec<Vec<String>> = status
@@ -240,6 +288,10 @@ async fn status(client: &AdminClient) -> anyhow::Result<std::process::ExitCode> 
                 s.in_flight.to_string(),
                 s.watched_files.to_string(),
                 cell(s.last_reload_ms),
+                s.trial
+                    .as_ref()
+                    .map(trial_cell)
+                    .unwrap_or_else(|| "-".into()),
                 s.last_error
                     .as_deref()
                     .map(|e| first_line(e, 60))
@@ -257,6 +309,7 @@ async fn status(client: &AdminClient) -> anyhow::Result<std::process::ExitCode> 
             "IN-FLIGHT",
             "FILES",
             "SWAP-MS",
+            "TRIAL",
             "LAST ERROR",
         ],
         &rows,
@@ -310,6 +363,47 @@ async fn reload(
         }
     }
     Ok(exit(ok))
+}
+
+async fn canary(
+    client: &AdminClient,
+    names: Vec<String>,
+    percent: u8,
+) -> anyhow::Result<std::process::ExitCode> {
+    let [name] = names.as_slice() else {
+        anyhow::bail!(
+            "--canary needs exactly one service name (got {}): hifate reload NAME --canary {percent}",
+            names.len()
+        );
+    };
+    match client.reload_canary(name, percent).await? {
+        Answer::Done(answer) => {
+            for (name, result) in &answer.results {
+                println!("{name}: {}", result.message);
+                if let hifate::ReloadOutcome::BuildFailed { diagnostics } = &result.outcome {
+                    println!("{diagnostics}");
+                }
+            }
+            Ok(exit(answer.success))
+        }
+        Answer::Refused { failure, .. } => {
+            println!("{}", failure.message);
+            Ok(exit(false))
+        }
+    }
+}
+
+fn trial_ended(answer: Answer<hifate::api::TrialEnded>) -> anyhow::Result<std::process::ExitCode> {
+    match answer {
+        Answer::Done(answer) => {
+            println!("{}", answer.message);
+            Ok(exit(answer.success))
+        }
+        Answer::Refused { failure, .. } => {
+            println!("{}", failure.message);
+            Ok(exit(false))
+        }
+    }
 }
 
 async fn rollback(

@@ -16,6 +16,7 @@ use super::{error, AdminState};
 use crate::api::{self, ReloadResult, ServiceView, Verdict};
 use crate::control::service::{Phase, ServiceRuntime, ServiceStatus};
 use crate::control::supervisor::ReloadOutcome;
+use crate::data::route::Percent;
 
 fn unknown_service(state: &AdminState, name: &str) -> Response {
     let known: Vec<String> = state
@@ -132,6 +133,16 @@ fn describe(outcome: &ReloadOutcome) -> String {
             Some(p) => format!("version {version} serving (was {p})"),
             None => format!("version {version} serving"),
         },
+        ReloadOutcome::Canary {
+            version,
+            stable,
+            percent,
+        } => match stable {
+            Some(stable) => format!(
+                "canary: version {version} takes {percent}% of new requests, version {stable} the rest"
+            ),
+            None => format!("canary: version {version} takes {percent}% of new requests"),
+        },
         ReloadOutcome::Unchanged { version } => format!("unchanged: version {version}"),
         ReloadOutcome::BuildFailed { .. } => "build failed".into(),
         ReloadOutcome::StartFailed { version, reason } => {
@@ -152,14 +163,78 @@ pub(super) async fn reload_microservices(State(state): State<AdminState>) -> Res
 }
 
 /// `POST /reload/microservice/{name}`.
+/// `POST /reload/microservice/NAME`, with an optional `{"canary": PCT}`.
 pub(super) async fn reload_one(
     State(state): State<AdminState>,
     Path(name): Path<String>,
+    body: Bytes,
 ) -> Response {
     if state.supervisor.service(&name).is_none() {
         return unknown_service(&state, &name);
     }
-    reload_response(&state, vec![name]).await
+    let request = if body.iter().all(u8::is_ascii_whitespace) {
+        api::ReloadRequest::default()
+    } else {
+        match serde_json::from_slice::<api::ReloadRequest>(&body) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("the body must be empty or JSON like {{\"canary\": 10}}: {e}"),
+                )
+            }
+        }
+    };
+    let Some(canary) = request.canary else {
+        return reload_response(&state, vec![name]).await;
+    };
+    let Some(percent) = Percent::new(canary) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("canary must be a whole percentage from 1 to 99 (got {canary}); reload without it to switch every request"),
+        );
+    };
+    let supervisor = state.supervisor.clone();
+    let service = name.clone();
+    let task = state
+        .supervisor
+        .spawn(async move { supervisor.reload_canary(&service, percent).await });
+    match task.await {
+        Ok(outcome) => reload_report(BTreeMap::from([(name, outcome)])),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the reload task failed: {e}"),
+        ),
+    }
+}
+
+/// `POST /promote/NAME`: the version on trial takes every request now.
+pub(super) async fn promote(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
+    if state.supervisor.service(&name).is_none() {
+        return unknown_service(&state, &name);
+    }
+    trial_ended(name.clone(), state.supervisor.promote(&name), "promoted")
+}
+
+/// `POST /abort/NAME`: the version on trial is rolled back now.
+pub(super) async fn abort(State(state): State<AdminState>, Path(name): Path<String>) -> Response {
+    if state.supervisor.service(&name).is_none() {
+        return unknown_service(&state, &name);
+    }
+    trial_ended(name.clone(), state.supervisor.abort(&name), "rolled back")
+}
+
+fn trial_ended(name: String, result: anyhow::Result<u64>, done: &str) -> Response {
+    match result {
+        Ok(version) => Json(api::TrialEnded {
+            success: true,
+            message: format!("{name}: {done}; version {version} serves every new request"),
+            service: name,
+            version,
+        })
+        .into_response(),
+        Err(e) => error(StatusCode::CONFLICT, format!("{e}")),
+    }
 }
 
 /// `POST /reload-all`: the main service and every microservice.
@@ -365,9 +440,7 @@ pub(super) async fn metrics(State(state): State<AdminState>) -> Response {
     let services: Vec<&std::sync::Arc<ServiceRuntime>> =
         state.supervisor.services().iter().collect();
     let body = crate::control::metrics::render(
-        services
-            .iter()
-            .map(|s| (s.name(), &*s.metrics, &*s.route.counters)),
+        services.iter().map(|s| (s.name(), &*s.metrics, &*s.route)),
     );
     (
         [(

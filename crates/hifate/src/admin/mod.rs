@@ -41,6 +41,8 @@ pub fn router(supervisor: Supervisor, token: String) -> Router {
         .route("/reload/microservice/{name}", post(handlers::reload_one))
         .route("/reload-all", post(handlers::reload_all))
         .route("/rollback/{name}", post(handlers::rollback))
+        .route("/promote/{name}", post(handlers::promote))
+        .route("/abort/{name}", post(handlers::abort))
         // Services' output may carry secrets of theirs.
         .route("/logs/{name}", get(handlers::logs))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));

@@ -86,6 +86,45 @@ pub enum EventKind {
         reason: String,
         retry_in_ms: u64,
     },
+    /// The new version serves; the one it replaced (`warm`) keeps running
+    /// without new requests for `bake_ms`, ready to take over again.
+    BakeStarted {
+        version: u64,
+        warm: u64,
+        bake_ms: u64,
+    },
+    /// The window ended without a fault: the warm version is stopped.
+    BakePassed {
+        version: u64,
+        warm: u64,
+    },
+    /// `percent` of new requests go to `version`, the rest to `stable`;
+    /// after `bake_ms` without a fault it is promoted (never on its own when
+    /// `bake_ms` is absent).
+    CanaryStarted {
+        version: u64,
+        stable: u64,
+        percent: u8,
+        bake_ms: Option<u64>,
+    },
+    /// The canary takes every new request; `previous` stops.
+    CanaryPromoted {
+        version: u64,
+        previous: u64,
+        reason: String,
+    },
+    /// `version` was rolled back within its window: `to`, still running,
+    /// takes its requests again at once. `calls` and `faults` are the
+    /// version's own since it started serving; `switch_us` is the time from
+    /// the decision to the switch.
+    VersionRolledBack {
+        version: u64,
+        to: u64,
+        reason: String,
+        calls: u64,
+        faults: u64,
+        switch_us: u64,
+    },
 }
 
 /// Where the time of one swap went, in microseconds: starting the process,
@@ -197,6 +236,46 @@ impl Event {
             } => format!(
                 "[{s}] restart of version {version} failed (attempt {attempt}): {reason}; next try in {retry_in_ms} ms"
             ),
+            EventKind::BakeStarted {
+                version,
+                warm,
+                bake_ms,
+            } => format!(
+                "[{s}] version {version} serving; version {warm} kept warm for {bake_ms} ms in case it has to come back"
+            ),
+            EventKind::BakePassed { version, warm } => format!(
+                "[{s}] version {version} passed its window; stopping version {warm}"
+            ),
+            EventKind::CanaryStarted {
+                version,
+                stable,
+                percent,
+                bake_ms,
+            } => {
+                let until = match bake_ms {
+                    Some(ms) => format!("promoted after {ms} ms without faults"),
+                    None => "until promoted or aborted".to_owned(),
+                };
+                format!(
+                    "[{s}] canary: version {version} takes {percent}% of new requests, version {stable} the rest ({until})"
+                )
+            }
+            EventKind::CanaryPromoted {
+                version,
+                previous,
+                reason,
+            } => format!(
+                "[{s}] canary version {version} promoted ({reason}); version {previous} draining"
+            ),
+            EventKind::VersionRolledBack {
+                version,
+                to,
+                reason,
+                switch_us,
+                ..
+            } => format!(
+                "[{s}] version {version} rolled back to version {to} in {switch_us} µs: {reason}"
+            ),
         }
     }
 
@@ -209,6 +288,7 @@ impl Event {
                 | EventKind::Crashed { .. }
                 | EventKind::Unresponsive { .. }
                 | EventKind::RestartFailed { .. }
+                | EventKind::VersionRolledBack { .. }
         )
     }
 }

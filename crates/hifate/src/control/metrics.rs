@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::data::counters::{RouteCounters, VersionCounters};
+use crate::data::counters::VersionCounters;
+use crate::data::route::Route;
 
 /// Upper bounds (ms) of the swap-duration histogram buckets.
 pub const SWAP_BUCKETS_MS: [u64; 12] = [5, 10, 20, 30, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -40,7 +41,7 @@ impl ServiceMetrics {
 
 /// Renders every service's metrics in the Prometheus text format (0.0.4).
 pub fn render<'a>(
-    services: impl Iterator<Item = (&'a str, &'a ServiceMetrics, &'a RouteCounters)> + Clone,
+    services: impl Iterator<Item = (&'a str, &'a ServiceMetrics, &'a Route)> + Clone,
 ) -> String {
     let mut out = String::new();
     let family = |out: &mut String, name: &str, kind: &str, help: &str| {
@@ -75,8 +76,8 @@ pub fn render<'a>(
     ];
     for (name, kind, help, field) in per_version {
         family(&mut out, name, kind, help);
-        for (service, _, counters) in services.clone() {
-            for (version, c) in counters.versions() {
+        for (service, _, route) in services.clone() {
+            for (version, c) in route.counters.versions() {
                 let _ = writeln!(
                     out,
                     "{name}{{service=\"{service}\",version=\"{version}\"}} {}",
@@ -91,12 +92,37 @@ pub fn render<'a>(
         "counter",
         "Requests refused because no version was serving.",
     );
-    for (service, _, counters) in services.clone() {
+    for (service, _, route) in services.clone() {
         let _ = writeln!(
             out,
             "hifate_unrouted_requests_total{{service=\"{service}\"}} {}",
-            counters.unrouted.load(Ordering::Relaxed)
+            route.counters.unrouted.load(Ordering::Relaxed)
         );
+    }
+    family(
+        &mut out,
+        "hifate_traffic_percent",
+        "gauge",
+        "The share of new requests each serving version gets (a canary splits it), by service and version.",
+    );
+    for (service, _, route) in services.clone() {
+        let canary = route.canary();
+        let canary_percent = canary.as_ref().map_or(0, |(_, p)| u64::from(p.get()));
+        if let Some(stable) = route.current() {
+            let _ = writeln!(
+                out,
+                "hifate_traffic_percent{{service=\"{service}\",version=\"{}\"}} {}",
+                stable.version,
+                100 - canary_percent
+            );
+        }
+        if let Some((backend, _)) = canary {
+            let _ = writeln!(
+                out,
+                "hifate_traffic_percent{{service=\"{service}\",version=\"{}\"}} {canary_percent}",
+                backend.version
+            );
+        }
     }
     family(
         &mut out,

@@ -5,6 +5,13 @@
 //! route switch → old version drains (no new requests; in-flight ones finish,
 //! up to the drain timeout) → SIGTERM → SIGKILL after the grace period.
 //! Any failure before the switch leaves the serving version untouched.
+//!
+//! With a window (`bake_ms`), the old version is not stopped at the switch:
+//! it stays warm while the new one is on trial, and takes over again at once
+//! if the new one fails (see [`rollout`]). A canary is the same trial with
+//! both versions serving.
+
+mod rollout;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +28,7 @@ use super::sources::SourceSet;
 use super::store::{Origin, ServiceStore, StoreError, VersionRecord};
 use crate::config::{ServiceConfig, Settings};
 use crate::data::backend::Backend;
-use crate::data::route::Route;
+use crate::data::route::{Percent, Route};
 use crate::data::ServiceKind;
 
 /// Why a version could not be put in service.
@@ -35,6 +42,18 @@ pub enum DeployError {
     ShuttingDown,
     #[error("no version has served yet, so there is none to resume")]
     NothingToResume,
+    #[error("no version is serving, so there is nothing to run a canary beside; reload without --canary first")]
+    NothingToCompare,
+}
+
+/// How a new version goes into service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rollout {
+    /// It takes every new request at once (then, with a window, is on trial
+    /// with the old version kept warm).
+    Swap,
+    /// It takes this share of new requests beside the serving version.
+    Canary(Percent),
 }
 
 /// Why a new version did not become ready.
@@ -85,6 +104,19 @@ pub struct ServiceStatus {
     pub last_reload_ms: Option<u64>,
     pub last_error: Option<String>,
     pub restarts: u32,
+    /// A new version on trial (bake window or canary), if one is.
+    #[serde(default)]
+    pub trial: Option<TrialStatus>,
+}
+
+pub use rollout::{TrialKind, TrialStatus};
+
+/// What a switch replaced, and what replaced it.
+struct Switched {
+    new_child: Arc<ChildProcess>,
+    new_backend: Arc<Backend>,
+    old_backend: Option<Arc<Backend>>,
+    old_child: Option<Arc<ChildProcess>>,
 }
 
 /// A new version's process that passed its ready check.
@@ -131,6 +163,10 @@ struct Mutable {
     restarts: u32,
     /// Backoff before the next crash restart.
     restart_delay: Duration,
+    /// The version on trial and its way back.
+    trial: Option<rollout::Trial>,
+    /// Trials started so far (names them).
+    trials: u64,
 }
 
 const RESTART_MIN_DELAY: Duration = Duration::from_millis(100);
@@ -272,6 +308,7 @@ impl ServiceRuntime {
             last_reload_ms: state.last_reload_ms,
             last_error: state.last_error.clone(),
             restarts: state.restarts,
+            trial: state.trial.as_ref().map(rollout::Trial::status),
         }
     }
 
@@ -281,12 +318,17 @@ impl ServiceRuntime {
         binary: &std::path::Path,
         source_hash: &str,
         build_ms: u64,
+        rollout: Rollout,
     ) -> Result<u64, DeployError> {
         let _op = self.op.lock().await;
         self.refuse_if_shutting_down()?;
+        if matches!(rollout, Rollout::Canary(_)) && self.current_version().is_none() {
+            self.settle_phase();
+            return Err(DeployError::NothingToCompare);
+        }
         let staged = self.store().stage_build(binary, source_hash, build_ms);
         match staged {
-            Ok(record) => self.deploy_new(record).await,
+            Ok(record) => self.deploy_new(record, rollout).await,
             Err(error) => {
                 self.settle_phase();
                 Err(error.into())
@@ -332,7 +374,7 @@ impl ServiceRuntime {
             Origin::Rollback { artifact_of } => artifact_of,
             Origin::Build => record.version,
         };
-        let version = self.deploy_new(record).await?;
+        let version = self.deploy_new(record, Rollout::Swap).await?;
         self.metrics.reload("rolled_back");
         self.emit(EventKind::RolledBack {
             version,
@@ -363,12 +405,19 @@ impl ServiceRuntime {
     }
 
     /// Runs a staged, never-served version through the swap protocol.
-    async fn deploy_new(self: &Arc<Self>, record: VersionRecord) -> Result<u64, DeployError> {
+    async fn deploy_new(
+        self: &Arc<Self>,
+        record: VersionRecord,
+        rollout: Rollout,
+    ) -> Result<u64, DeployError> {
         let version = record.version;
         let started = Instant::now();
         match self.launch(&record).await {
             Ok(launched) => {
-                self.promote(launched, started)?;
+                match rollout {
+                    Rollout::Swap => self.promote_on_trial(launched, started)?,
+                    Rollout::Canary(percent) => self.begin_canary(launched, percent)?,
+                }
                 Ok(version)
             }
             Err(reason) => {
@@ -458,6 +507,47 @@ impl ServiceRuntime {
 
     /// Atomic switch, then the old version drains and stops in the background.
     fn promote(self: &Arc<Self>, launched: Launched, started: Instant) -> Result<(), DeployError> {
+        let switched = self.switch_in(launched, started)?;
+        if let Some(old_child) = switched.old_child {
+            self.spawn_retire(switched.old_backend, old_child);
+        }
+        Ok(())
+    }
+
+    /// Atomic switch, then the new version is on trial for the service's
+    /// window with the old one kept warm (without a window, or without a
+    /// live old version, the old one stops as after [`promote`](Self::promote)).
+    fn promote_on_trial(
+        self: &Arc<Self>,
+        launched: Launched,
+        started: Instant,
+    ) -> Result<(), DeployError> {
+        let switched = self.switch_in(launched, started)?;
+        let window = self.config.bake(&self.settings);
+        match (window, switched.old_backend, switched.old_child) {
+            (Some(window), Some(warm_backend), Some(warm)) if warm.exit_status().is_none() => {
+                self.begin_bake(
+                    window,
+                    switched.new_child,
+                    switched.new_backend,
+                    warm,
+                    warm_backend,
+                );
+            }
+            (_, old_backend, Some(old_child)) => self.spawn_retire(old_backend, old_child),
+            (_, _, None) => {}
+        }
+        Ok(())
+    }
+
+    /// Switches the route to a launched version and records it as serving;
+    /// hands back the version it replaced, still running. A trial in
+    /// progress ends first: a newer version supersedes it.
+    fn switch_in(
+        self: &Arc<Self>,
+        launched: Launched,
+        started: Instant,
+    ) -> Result<Switched, DeployError> {
         let Launched {
             child,
             backend,
@@ -468,9 +558,9 @@ impl ServiceRuntime {
             return Err(DeployError::ShuttingDown);
         }
         let version = child.version;
+        self.end_trial_for_newer(version);
         let switching = Instant::now();
-        let backend_for_health = backend.clone();
-        let old_backend = self.route.switch(backend);
+        let old_backend = self.route.switch(backend.clone());
         timings.switch_us = micros(switching.elapsed());
         let swap_ms = started.elapsed().as_millis() as u64;
         self.metrics.swap(swap_ms);
@@ -479,11 +569,7 @@ impl ServiceRuntime {
             state.phase = Some(Phase::Serving);
             state.last_reload_at = Some(OffsetDateTime::now_utc());
             state.last_reload_ms = Some(swap_ms);
-            let old = state.serving.replace(child.clone());
-            if let Some(old) = &old {
-                state.draining.push(old.clone());
-            }
-            old
+            state.serving.replace(child.clone())
         };
         let previous = old_child.as_ref().map(|c| c.version);
         self.emit(EventKind::ReloadSucceeded {
@@ -502,12 +588,20 @@ impl ServiceRuntime {
             self.record_error(format!("version store: {error}"));
         }
         self.monitor(child.clone());
-        self.watch_health(child, backend_for_health);
-        if let Some(old_child) = old_child {
-            let this = self.clone();
-            tokio::spawn(async move { this.retire(old_backend, old_child).await });
-        }
-        Ok(())
+        self.watch_health(child.clone(), backend.clone());
+        Ok(Switched {
+            new_child: child,
+            new_backend: backend,
+            old_backend,
+            old_child,
+        })
+    }
+
+    /// Drains and stops `child` in the background (it gets no new requests).
+    fn spawn_retire(self: &Arc<Self>, backend: Option<Arc<Backend>>, child: Arc<ChildProcess>) {
+        self.state().draining.push(child.clone());
+        let this = self.clone();
+        tokio::spawn(async move { this.retire(backend, child).await });
     }
 
     /// Drain, then stop, a version that no longer receives new requests.
@@ -558,7 +652,25 @@ impl ServiceRuntime {
             let mut misses = 0;
             loop {
                 tokio::time::sleep(interval).await;
-                if !this.is_serving(&child) || this.shutting_down.load(Ordering::SeqCst) {
+                if this.shutting_down.load(Ordering::SeqCst) {
+                    return;
+                }
+                // On trial, the trial watches it; kept warm, it may serve
+                // again. Either way this task waits, and carries on after.
+                let (serving, on_trial) = {
+                    let state = this.state();
+                    let serving = state
+                        .serving
+                        .as_ref()
+                        .is_some_and(|c| Arc::ptr_eq(c, &child));
+                    let on_trial = state.trial.as_ref().is_some_and(|t| t.involves(&child));
+                    (serving, on_trial)
+                };
+                if on_trial {
+                    misses = 0;
+                    continue;
+                }
+                if !serving {
                     return;
                 }
                 let Some(probed) = backend.upgrade() else {
@@ -648,6 +760,14 @@ impl ServiceRuntime {
         }
     }
 
+    /// True while `child` is on trial or kept warm for one.
+    fn on_trial(&self, child: &Arc<ChildProcess>) -> bool {
+        self.state()
+            .trial
+            .as_ref()
+            .is_some_and(|t| t.involves(child))
+    }
+
     /// True while `child` is the process this service serves from.
     fn is_serving(&self, child: &Arc<ChildProcess>) -> bool {
         self.state()
@@ -664,7 +784,8 @@ impl ServiceRuntime {
             if child.is_stopping() || this.shutting_down.load(Ordering::SeqCst) {
                 return;
             }
-            if !this.is_serving(&child) {
+            if !this.is_serving(&child) || this.on_trial(&child) {
+                // Replaced already, or on trial: the trial rolls it back.
                 return;
             }
             this.record_error(format!("version {} {status}", child.version));
@@ -781,7 +902,7 @@ impl ServiceRuntime {
             let Ok(record) = staged else {
                 continue;
             };
-            if let Ok(version) = self.deploy_new(record).await {
+            if let Ok(version) = self.deploy_new(record, Rollout::Swap).await {
                 self.metrics.reload("fell_back");
                 self.record_error(format!(
                     "version {} died and would not start again; version {version} serves the artifact of version {candidate} instead",
@@ -801,19 +922,29 @@ impl ServiceRuntime {
     pub async fn shutdown(self: &Arc<Self>) {
         self.shutting_down.store(true, Ordering::SeqCst);
         let _op = self.op.lock().await;
-        let backend = self.route.clear();
-        let (serving, draining) = {
+        let backends = self.route.clear();
+        let (serving, draining, trial) = {
             let mut state = self.state();
             state.phase = Some(Phase::Stopped);
-            (state.serving.take(), std::mem::take(&mut state.draining))
+            (
+                state.serving.take(),
+                std::mem::take(&mut state.draining),
+                state.trial.take(),
+            )
         };
-        if let Some(backend) = backend {
+        // The warm version of a bake window, or a canary, stops too.
+        let (trial_child, trial_backend) = match trial {
+            Some(trial) => trial.into_other(),
+            None => (None, None),
+        };
+        drop(trial_backend);
+        for backend in backends {
             backend
                 .drained(self.config.drain_timeout(&self.settings))
                 .await;
         }
         let grace = self.config.stop_grace(&self.settings);
-        for child in serving.into_iter().chain(draining) {
+        for child in serving.into_iter().chain(draining).chain(trial_child) {
             child.stop(grace).await;
             self.emit(EventKind::Stopped {
                 version: child.version,

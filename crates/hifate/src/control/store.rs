@@ -89,6 +89,12 @@ pub enum Outcome {
     /// The supervisor stopped (or was killed) before it was ready; never a
     /// rollback target.
     Abandoned,
+    /// It serves a share of new requests beside the current version.
+    Canary,
+    /// It served (alone or as a canary) and was rolled back within its
+    /// window; the reason says why. Not a target of a plain rollback, but its
+    /// artifact is kept while the count allows, to be named explicitly.
+    RolledBack,
 }
 
 /// Everything known about one version.
@@ -206,10 +212,16 @@ impl ServiceStore {
     }
 
     /// Versions left staged by a supervisor that stopped mid-swap never
-    /// served: marked abandoned, artifacts removed. Returns true if any was.
+    /// served: marked abandoned, artifacts removed. A canary it left was
+    /// never promoted: rolled back. Returns true if any record changed.
     fn abandon_staged(&mut self) -> bool {
         let mut changed = false;
         for r in &mut self.state.history {
+            if r.outcome == Outcome::Canary {
+                r.outcome = Outcome::RolledBack;
+                r.end_reason = Some("the supervisor stopped during its canary".into());
+                changed = true;
+            }
             if r.outcome == Outcome::Staged {
                 r.outcome = Outcome::Abandoned;
                 r.end_reason = Some("the supervisor stopped before this version was ready".into());
@@ -379,6 +391,42 @@ impl ServiceStore {
             }
         }
         self.prune();
+        self.save()
+    }
+
+    /// `version` now serves a share of new requests beside the current one.
+    pub fn mark_canary(&mut self, version: u64) -> Result<(), StoreError> {
+        if let Some(r) = self.state.history.iter_mut().find(|r| r.version == version) {
+            r.outcome = Outcome::Canary;
+            r.started_serving.get_or_insert(OffsetDateTime::now_utc());
+        }
+        self.save()
+    }
+
+    /// `version` was rolled back within its window for `reason`. When it
+    /// was current, `restored` (the warm version that took its place) is
+    /// current again; a canary's rollback leaves the current version alone.
+    pub fn mark_rolled_back(
+        &mut self,
+        version: u64,
+        restored: Option<u64>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let now = OffsetDateTime::now_utc();
+        if let Some(restored) = restored {
+            self.state.current = Some(restored);
+        }
+        for r in &mut self.state.history {
+            if r.version == version {
+                r.outcome = Outcome::RolledBack;
+                r.ended_serving = Some(now);
+                r.end_reason = Some(reason.to_owned());
+            } else if Some(r.version) == restored {
+                r.outcome = Outcome::Serving;
+                r.ended_serving = None;
+                r.end_reason = None;
+            }
+        }
         self.save()
     }
 
@@ -584,6 +632,55 @@ mod tests {
             .stage_build(&binary(dir.path(), "v4"), "h4", 1)
             .unwrap();
         assert_eq!(next.version, 4);
+    }
+
+    #[test]
+    fn a_version_rolled_back_in_its_window_gives_current_back_and_keeps_its_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        two_versions(dir.path());
+        let mut store = ServiceStore::open(dir.path(), "svc", 10).unwrap();
+        // Baked version 3 fails: version 2, kept warm, is current again.
+        store
+            .stage_build(&binary(dir.path(), "v3"), "h3", 1)
+            .unwrap();
+        store.mark_serving(3).unwrap();
+        store
+            .mark_rolled_back(3, Some(2), "exited with status 1")
+            .unwrap();
+        // Canary version 4 fails: version 2 stays current.
+        store
+            .stage_build(&binary(dir.path(), "v4"), "h4", 1)
+            .unwrap();
+        store.mark_canary(4).unwrap();
+        assert_eq!(store.get(4).unwrap().outcome, Outcome::Canary);
+        store
+            .mark_rolled_back(4, None, "7 faults in 20 calls")
+            .unwrap();
+        // A canary the supervisor left behind was never promoted.
+        store
+            .stage_build(&binary(dir.path(), "v5"), "h5", 1)
+            .unwrap();
+        store.mark_canary(5).unwrap();
+
+        let reopened = ServiceStore::open(dir.path(), "svc", 10).unwrap();
+        assert_eq!(reopened.current().unwrap().version, 2);
+        let two = reopened.get(2).unwrap();
+        assert_eq!((&two.outcome, &two.end_reason), (&Outcome::Serving, &None));
+        for (version, reason) in [
+            (3, "exited with status 1"),
+            (4, "7 faults in 20 calls"),
+            (5, "the supervisor stopped during its canary"),
+        ] {
+            let record = reopened.get(version).unwrap();
+            assert_eq!(record.outcome, Outcome::RolledBack);
+            assert_eq!(record.end_reason.as_deref(), Some(reason));
+            assert!(!record.is_rollback_target());
+            assert!(record.artifact.is_some(), "kept, to be named explicitly");
+        }
+        // "The previous version" skips the rolled-back ones.
+        let mut reopened = reopened;
+        let previous = reopened.stage_rollback(None).unwrap();
+        assert_eq!(previous.origin, Origin::Rollback { artifact_of: 1 });
     }
 
     #[test]

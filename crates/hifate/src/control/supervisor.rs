@@ -14,11 +14,12 @@ use tokio::task::JoinHandle;
 use super::builder::{self, BuildPlan};
 use super::events::{Event, EventKind, EventLog};
 use super::lock::StateLock;
-use super::service::{DeployError, Phase, ServiceRuntime, ServiceStatus};
+use super::service::{DeployError, Phase, Rollout, ServiceRuntime, ServiceStatus};
 use super::sources;
 use super::store::VersionRecord;
 use super::watch::{self, Detection, Watcher};
 use crate::config::{Config, Settings};
+use crate::data::route::Percent;
 
 /// What a reload did to one service. Never claims a swap that did not happen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +30,12 @@ pub enum ReloadOutcome {
         version: u64,
         previous: Option<u64>,
         swap_ms: Option<u64>,
+    },
+    /// A new version serves `percent` of new requests beside `stable`.
+    Canary {
+        version: u64,
+        stable: Option<u64>,
+        percent: u8,
     },
     /// The code is the same as the serving version's; nothing was done.
     Unchanged { version: u64 },
@@ -45,6 +52,7 @@ impl ReloadOutcome {
     pub fn label(&self) -> &'static str {
         match self {
             ReloadOutcome::Swapped { .. } => "swapped",
+            ReloadOutcome::Canary { .. } => "canary",
             ReloadOutcome::Unchanged { .. } => "unchanged",
             ReloadOutcome::BuildFailed { .. } => "build_failed",
             ReloadOutcome::StartFailed { .. } => "start_failed",
@@ -56,7 +64,9 @@ impl ReloadOutcome {
     pub fn is_success(&self) -> bool {
         matches!(
             self,
-            ReloadOutcome::Swapped { .. } | ReloadOutcome::Unchanged { .. }
+            ReloadOutcome::Swapped { .. }
+                | ReloadOutcome::Canary { .. }
+                | ReloadOutcome::Unchanged { .. }
         )
     }
 }
@@ -381,6 +391,30 @@ impl Supervisor {
         force: bool,
         reason: &str,
     ) -> BTreeMap<String, ReloadOutcome> {
+        self.reload_as(names, force, reason, Rollout::Swap).await
+    }
+
+    /// Builds `name` and starts the new version as a canary that takes
+    /// `percent` of new requests beside the serving version (even when its
+    /// code is unchanged: a canary of the same code is a person's choice).
+    pub async fn reload_canary(&self, name: &str, percent: Percent) -> ReloadOutcome {
+        let mut outcomes = self
+            .reload_as(&[name], true, "canary requested", Rollout::Canary(percent))
+            .await;
+        outcomes
+            .remove(name)
+            .unwrap_or_else(|| ReloadOutcome::Error {
+                reason: format!("the reload reported nothing for {name}"),
+            })
+    }
+
+    async fn reload_as(
+        &self,
+        names: &[&str],
+        force: bool,
+        reason: &str,
+        rollout: Rollout,
+    ) -> BTreeMap<String, ReloadOutcome> {
         let _batch = self.inner.reload_lock.lock().await;
         let mut outcomes = BTreeMap::new();
         let mut wanted = Vec::new();
@@ -472,11 +506,21 @@ impl Supervisor {
                             build_ms: *build_ms,
                         });
                         let previous = service.current_version();
-                        match service.deploy_build(binary, &hash, *build_ms).await {
-                            Ok(version) => ReloadOutcome::Swapped {
-                                version,
-                                previous,
-                                swap_ms: service.status().last_reload_ms,
+                        match service
+                            .deploy_build(binary, &hash, *build_ms, rollout)
+                            .await
+                        {
+                            Ok(version) => match rollout {
+                                Rollout::Swap => ReloadOutcome::Swapped {
+                                    version,
+                                    previous,
+                                    swap_ms: service.status().last_reload_ms,
+                                },
+                                Rollout::Canary(percent) => ReloadOutcome::Canary {
+                                    version,
+                                    stable: previous,
+                                    percent: percent.get(),
+                                },
                             },
                             Err(DeployError::StartFailed { version, reason }) => {
                                 ReloadOutcome::StartFailed { version, reason }
@@ -555,16 +599,39 @@ impl Supervisor {
         results
     }
 
-    /// Swaps in a kept version (default: the previous good one) under a new number.
+    /// Swaps in a kept version (default: the previous good one) under a new
+    /// number. During a bake window or a canary, a rollback to the version
+    /// kept for it is the trial's instant switch back instead: no start, and
+    /// the version keeps its number.
     pub async fn rollback(&self, name: &str, to: Option<u64>) -> anyhow::Result<u64> {
-        let service = self.service(name).ok_or_else(|| {
+        let service = self.known(name)?;
+        if service.trial_fallback(to).is_some() {
+            if let Ok(version) = service.abort_trial("rolled back by request") {
+                return Ok(version);
+            }
+        }
+        let _batch = self.inner.reload_lock.lock().await;
+        Ok(service.rollback(to).await?)
+    }
+
+    /// Ends `name`'s trial (bake window or canary) in the new version's
+    /// favour now.
+    pub fn promote(&self, name: &str) -> anyhow::Result<u64> {
+        Ok(self.known(name)?.promote_trial()?)
+    }
+
+    /// Rolls `name`'s version on trial back now.
+    pub fn abort(&self, name: &str) -> anyhow::Result<u64> {
+        Ok(self.known(name)?.abort_trial("aborted by request")?)
+    }
+
+    fn known(&self, name: &str) -> anyhow::Result<&Arc<ServiceRuntime>> {
+        self.service(name).ok_or_else(|| {
             anyhow!(
                 "unknown service {name:?}; known: {}",
                 self.inner.config.service_names().join(", ")
             )
-        })?;
-        let _batch = self.inner.reload_lock.lock().await;
-        Ok(service.rollback(to).await?)
+        })
     }
 
     pub fn service(&self, name: &str) -> Option<&Arc<ServiceRuntime>> {

@@ -26,7 +26,7 @@ pub const VERSION_HEADER: HeaderName = HeaderName::from_static("x-hifate-version
 /// the proxy's own.
 pub type ProxyBody = Either<Tracked, Full<Bytes>>;
 
-/// Passes one request to the current version and its response back.
+/// Passes one request to the version the route picks and its response back.
 pub async fn forward(route: &Route, request: Request<Incoming>) -> Response<ProxyBody> {
     let client_version = request.version();
     let (mut parts, body) = request.into_parts();
@@ -41,7 +41,7 @@ pub async fn forward(route: &Route, request: Request<Incoming>) -> Response<Prox
     // A request that never left (the connection closed, or the process just
     // died and the route has moved on to its restart) is tried once more.
     for attempt in 0..2 {
-        let Some(backend) = route.current() else {
+        let Some(backend) = route.pick() else {
             route
                 .counters
                 .unrouted

@@ -9,9 +9,10 @@
 //!
 //! This plane imports nothing from the control plane (supervisor, swaps,
 //! store, builds, watching, admin API). The control plane drives it through
-//! three operations only: create a [`backend::Backend`] for a started
-//! process, [`route::Route::switch`] to it, and wait until an old one is
-//! [`backend::Backend::drained`].
+//! a few operations only: create a [`backend::Backend`] for a started
+//! process, [`route::Route::switch`] to it (or [`route::Route::split`] new
+//! requests between it and the serving one, and end the split either way),
+//! and wait until an old one is [`backend::Backend::drained`].
 
 pub mod backend;
 pub mod classify;

@@ -81,6 +81,9 @@ impl Fixture {
             ("ready_timeout_ms", "5000"),
             ("drain_timeout_ms", "10000"),
             ("stop_grace_ms", "2000"),
+            // The swap protocol's own tests see the old version stop at the
+            // switch; `rollouts.rs` sets a window.
+            ("bake_ms", "0"),
         ];
         let mut text = String::from("[supervisor]\n");
         for (key, value) in defaults {
