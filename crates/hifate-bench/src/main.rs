@@ -50,6 +50,11 @@
 //!   CPU-second of client + supervisor + service), and of the original
 //!   system's `lunar_python` (four pillars, one Python process) on the same
 //!   inputs, with the pillars compared and the ratios printed.
+//! - `rollback`: 20 rounds each of the echo fixture service and of
+//!   bazi_core: a forced reload (the old version kept warm, `bake_ms` 60 s),
+//!   then the new process killed while callers call. Prints the time from
+//!   the kill to the warm version's first answer, the supervisor's decision
+//!   → switch time, the warm version's RSS, and the failed calls.
 //! - `guard`: the regression guard, a short `proxy` (2 rounds × 2 s at 16
 //!   and 64 in flight) that exits non-zero when the front port delivers less
 //!   than 0.85 of the direct throughput.
@@ -69,7 +74,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use scenarios::{change, chart, guard, idle, load, proxy, swap};
+use scenarios::{change, chart, guard, idle, load, proxy, rollback, swap};
 
 #[derive(Parser)]
 #[command(
@@ -101,6 +106,8 @@ enum Scenario {
     Idle(idle::IdleArgs),
     /// Charts per second per core vs the original library.
     Chart(chart::ChartArgs),
+    /// A version killed in its bake window: time back to the warm one, its memory.
+    Rollback(rollback::RollbackArgs),
     /// Regression guard: exits non-zero if the proxy costs too much throughput.
     Guard(guard::GuardArgs),
     /// Every scenario in order.
@@ -139,6 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Scenario::Load(args) => load::run(&env, &args).await.map(|()| true),
         Scenario::Idle(args) => idle::run(&env, &args).await.map(|()| true),
         Scenario::Chart(args) => chart::run(&env, &args).await.map(|()| true),
+        Scenario::Rollback(args) => rollback::run(&env, &args).await.map(|()| true),
         Scenario::Guard(args) => guard::run(&env, &args).await,
         Scenario::All => {
             proxy::run(&env, &proxy::ProxyArgs::default()).await?;
@@ -147,6 +155,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             load::run(&env, &load::LoadArgs::default()).await?;
             idle::run(&env, &idle::IdleArgs::default()).await?;
             chart::run(&env, &chart::ChartArgs::default()).await?;
+            rollback::run(&env, &rollback::RollbackArgs::default()).await?;
             guard::run(&env, &guard::GuardArgs::default()).await
         }
     }

@@ -101,8 +101,9 @@ pub struct Plan {
 
 impl Plan {
     /// One release-built service in `workspace`, reloaded only on demand
-    /// (watch off), with a drain timeout of 10 s: the plan of the swap and
-    /// load scenarios.
+    /// (watch off), with a drain timeout of 10 s and no bake window (the old
+    /// version drains and stops at each switch, as the swap scenario
+    /// measures): the plan of the swap, load and rollback scenarios.
     pub fn reloading(workspace: PathBuf, target_dir: PathBuf, service: ServiceSpec) -> Plan {
         Plan {
             workspace,
@@ -110,7 +111,7 @@ impl Plan {
             profile: "release",
             watch: "off",
             services: vec![service],
-            extra: vec!["drain_timeout_ms = 10000".into()],
+            extra: vec!["drain_timeout_ms = 10000".into(), "bake_ms = 0".into()],
         }
     }
 }

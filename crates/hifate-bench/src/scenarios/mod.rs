@@ -6,4 +6,5 @@ pub mod guard;
 pub mod idle;
 pub mod load;
 pub mod proxy;
+pub mod rollback;
 pub mod swap;

@@ -652,11 +652,17 @@ impl ServiceRuntime {
             let mut misses = 0;
             loop {
                 tokio::time::sleep(interval).await;
-                if this.shutting_down.load(Ordering::SeqCst) {
+                // The task lives as long as its process: one that is being
+                // stopped (retired, replaced) or has exited needs no checks.
+                if this.shutting_down.load(Ordering::SeqCst)
+                    || child.is_stopping()
+                    || child.exit_status().is_some()
+                {
                     return;
                 }
-                // On trial, the trial watches it; kept warm, it may serve
-                // again. Either way this task waits, and carries on after.
+                // Not serving (draining, or kept warm during a window, when it
+                // may serve again), or on trial (the trial checks it): this
+                // task waits, and carries on if it serves again.
                 let (serving, on_trial) = {
                     let state = this.state();
                     let serving = state
@@ -666,12 +672,9 @@ impl ServiceRuntime {
                     let on_trial = state.trial.as_ref().is_some_and(|t| t.involves(&child));
                     (serving, on_trial)
                 };
-                if on_trial {
+                if on_trial || !serving {
                     misses = 0;
                     continue;
-                }
-                if !serving {
-                    return;
                 }
                 let Some(probed) = backend.upgrade() else {
                     return;

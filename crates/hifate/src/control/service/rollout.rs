@@ -488,8 +488,13 @@ impl ServiceRuntime {
     }
 
     /// A newer version is about to switch in: a bake window in progress is
-    /// accepted (its warm version stops), a canary is rolled back.
+    /// accepted (its warm version stops), a canary is rolled back. A fresh
+    /// process of the serving version (one that stopped answering) is not
+    /// newer and leaves a canary running.
     pub(super) fn end_trial_for_newer(self: &Arc<Self>, newer: u64) {
+        if self.current_version() == Some(newer) {
+            return;
+        }
         let kind = self.state().trial.as_ref().map(|t| t.status().kind);
         match kind {
             Some(TrialKind::Bake) => {
