@@ -48,6 +48,9 @@ pub use status::{cap_status_message, invalid_argument, status, MAX_STATUS_MESSAG
 pub const ENV_SOCKET: &str = "HIFATE_SOCKET";
 /// The service's name as the supervisor knows it.
 pub const ENV_SERVICE: &str = "HIFATE_SERVICE";
+/// The loopback TCP port to listen on instead of a socket, for a service
+/// configured with `listen = "tcp"` (runtimes without Unix sockets).
+pub const ENV_PORT: &str = "HIFATE_PORT";
 /// The version number the supervisor gave this process.
 pub const ENV_VERSION: &str = "HIFATE_VERSION";
 /// TCP address to listen on when run without a supervisor (default
@@ -99,6 +102,8 @@ pub enum ServeError {
     },
     #[error("{ENV_ADDR}={value:?} is not a socket address like 127.0.0.1:9001")]
     BadAddr { value: String },
+    #[error("{ENV_PORT}={value:?} is not a port number")]
+    BadPort { value: String },
     #[error("cannot build the reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("gRPC server failed: {0}")]
@@ -259,9 +264,13 @@ impl Service {
             })?;
             return Ok(Listener::Unix(listener, path));
         }
-        let addr = match std::env::var(ENV_ADDR) {
-            Ok(value) => value.parse().map_err(|_| ServeError::BadAddr { value })?,
-            Err(_) => SocketAddr::from(([127, 0, 0, 1], self.default_port)),
+        let addr = match (std::env::var(ENV_PORT), std::env::var(ENV_ADDR)) {
+            (Ok(port), _) => match port.parse::<u16>() {
+                Ok(port) => SocketAddr::from(([127, 0, 0, 1], port)),
+                Err(_) => return Err(ServeError::BadPort { value: port }),
+            },
+            (Err(_), Ok(value)) => value.parse().map_err(|_| ServeError::BadAddr { value })?,
+            (Err(_), Err(_)) => SocketAddr::from(([127, 0, 0, 1], self.default_port)),
         };
         let listener = tokio::net::TcpListener::bind(addr)
             .await

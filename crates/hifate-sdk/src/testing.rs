@@ -42,7 +42,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
-use crate::{ENV_ADDR, ENV_SERVICE, ENV_SOCKET, ENV_VERSION};
+use crate::{ENV_ADDR, ENV_PORT, ENV_SERVICE, ENV_SOCKET, ENV_VERSION};
 
 /// Time a service gets to become ready, unless [`TestService::ready_timeout`]
 /// says otherwise.
@@ -94,6 +94,7 @@ impl TestService {
         let mut command = Command::new(binary);
         command
             .env_remove(ENV_SOCKET)
+            .env_remove(ENV_PORT)
             .env_remove(ENV_SERVICE)
             .env_remove(ENV_VERSION)
             .stdin(Stdio::null())

@@ -47,6 +47,7 @@ pub fn endpoints() -> Vec<String> {
         "GET {p}/health",
         "GET {p}/events",
         "GET {p}/logs/NAME",
+        "GET {p}/console",
         "GET /metrics",
     ]
     .iter()

@@ -239,6 +239,63 @@ pub struct ServiceConfig {
     /// Overrides `[supervisor] rollback_faults` for this service.
     #[serde(default)]
     pub rollback_faults: Option<FaultRule>,
+    /// A service that is not a cargo package: the command that starts it
+    /// (`["python3", "server.py"]`), run in the version's snapshot of its
+    /// `sources`, in the copy of the first of them.
+    #[serde(default)]
+    pub run: Option<Vec<String>>,
+    /// With `run`: a command run once in a new snapshot before it becomes a
+    /// version (code generation, byte-compiling); its failure is the
+    /// reload's build failure.
+    #[serde(default)]
+    pub build: Option<Vec<String>>,
+    /// With `run`: the files and directories (relative to the workspace)
+    /// that make up the service; they are watched, hashed and copied into
+    /// each version's snapshot.
+    #[serde(default)]
+    pub sources: Vec<PathBuf>,
+    /// How the supervisor reaches the service's processes: `"socket"` (a
+    /// private Unix socket, `HIFATE_SOCKET`) or `"tcp"` (a loopback port the
+    /// supervisor picks, `HIFATE_PORT`, for runtimes without Unix sockets).
+    #[serde(default)]
+    pub listen: Listen,
+}
+
+/// How the supervisor reaches a service's processes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Listen {
+    #[default]
+    Socket,
+    Tcp,
+}
+
+/// How a service's code becomes a version.
+#[derive(Debug, Clone, Copy)]
+pub enum Program<'a> {
+    /// A binary of a cargo package of the workspace, built by cargo.
+    Cargo { package: &'a str, bin: &'a str },
+    /// A command run in a snapshot of source files.
+    Command(CommandSpec<'a>),
+}
+
+/// A service started by a command from a snapshot of its sources.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandSpec<'a> {
+    pub run: &'a [String],
+    pub build: Option<&'a [String]>,
+    pub sources: &'a [PathBuf],
+}
+
+impl CommandSpec<'_> {
+    /// Where in a snapshot `run` and `build` run: the copy of the first
+    /// source path if it is a directory, else the snapshot's root.
+    pub fn workdir(&self, snapshot: &Path, workspace: &Path) -> PathBuf {
+        match self.sources.first() {
+            Some(first) if workspace.join(first).is_dir() => snapshot.join(first),
+            _ => snapshot.to_path_buf(),
+        }
+    }
 }
 
 fn default_kind() -> ServiceKind {
@@ -246,6 +303,21 @@ fn default_kind() -> ServiceKind {
 }
 
 impl ServiceConfig {
+    /// How this service's code becomes a version.
+    pub fn program(&self) -> Program<'_> {
+        match &self.run {
+            Some(run) => Program::Command(CommandSpec {
+                run,
+                build: self.build.as_deref(),
+                sources: &self.sources,
+            }),
+            None => Program::Cargo {
+                package: self.package(),
+                bin: self.bin(),
+            },
+        }
+    }
+
     pub fn package(&self) -> &str {
         self.package.as_deref().unwrap_or(&self.name)
     }
@@ -279,6 +351,51 @@ impl ServiceConfig {
     /// The fault rate that rolls a new version of this service back.
     pub fn fault_rule(&self, settings: &Settings) -> FaultRule {
         self.rollback_faults.unwrap_or(settings.rollback_faults)
+    }
+
+    /// A service is a cargo package or a command, with the keys of one.
+    fn check_program(&self) -> Result<(), ConfigError> {
+        let name = &self.name;
+        let invalid = |message: String| Err(ConfigError::Invalid(message));
+        match &self.run {
+            Some(run) => {
+                if run.first().is_none_or(|program| program.is_empty()) {
+                    return invalid(format!(
+                        "service {name}: run must name a program, e.g. run = [\"python3\", \"server.py\"]"
+                    ));
+                }
+                if self.package.is_some() || self.bin.is_some() {
+                    return invalid(format!(
+                        "service {name}: run starts a command, so package and bin (cargo) do not apply; remove one or the other"
+                    ));
+                }
+                if self.build.as_ref().is_some_and(|b| b.first().is_none_or(|p| p.is_empty())) {
+                    return invalid(format!(
+                        "service {name}: build must name a program (or be left out)"
+                    ));
+                }
+                if self.sources.is_empty() {
+                    return invalid(format!(
+                        "service {name}: a service with run needs sources = [\"path\", …], the files it runs from (relative to the workspace)"
+                    ));
+                }
+                if let Some(bad) = self
+                    .sources
+                    .iter()
+                    .find(|p| p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir))
+                {
+                    return invalid(format!(
+                        "service {name}: sources entry {} must be a path inside the workspace (relative, without ..)",
+                        bad.display()
+                    ));
+                }
+                Ok(())
+            }
+            None if self.build.is_some() || !self.sources.is_empty() => invalid(format!(
+                "service {name}: build and sources belong to a service with run = [...]; a cargo service's sources come from cargo (use watch for extra paths)"
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -328,9 +445,17 @@ impl Config {
         let base = std::path::absolute(base)
             .map_err(|e| ConfigError::Invalid(format!("cannot resolve {}: {e}", base.display())))?;
         let mut settings = raw.supervisor;
-        settings.workspace = base.join(&settings.workspace);
-        settings.state_dir = base.join(&settings.state_dir);
-        settings.target_dir = settings.target_dir.map(|t| base.join(t));
+        // `.` components dropped: paths built from these are compared with
+        // the paths file events name.
+        let resolve = |path: &Path| -> PathBuf {
+            base.join(path)
+                .components()
+                .filter(|c| *c != std::path::Component::CurDir)
+                .collect()
+        };
+        settings.workspace = resolve(&settings.workspace);
+        settings.state_dir = resolve(&settings.state_dir);
+        settings.target_dir = settings.target_dir.as_deref().map(resolve);
         let services = dependency_order(raw.services)?;
         let config = Config { settings, services };
         config.validate()?;
@@ -391,6 +516,7 @@ impl Config {
                     s.name
                 )));
             }
+            s.check_program()?;
             if let Some(rule) = &s.rollback_faults {
                 rule.check(&format!("service {}: rollback_faults", s.name))?;
             }
@@ -570,6 +696,49 @@ mod tests {
             err.contains("rollback_faults") && err.contains("share"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_service_is_a_cargo_package_or_a_command_with_its_sources() {
+        let text = "[[service]]\nname = \"py\"\nport = 1\nrun = [\"python3\", \"server.py\"]\n\
+                    sources = [\"app\"]\nbuild = [\"make\"]\nlisten = \"tcp\"\n\
+                    [[service]]\nname = \"rs\"\nport = 2\n";
+        let config = Config::parse(text, Path::new("/w")).unwrap();
+        match config.services[0].program() {
+            Program::Command(spec) => {
+                assert_eq!(spec.run, ["python3", "server.py"]);
+                assert_eq!(spec.build, Some(&["make".to_owned()][..]));
+                assert_eq!(spec.sources, [PathBuf::from("app")]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(config.services[0].listen, Listen::Tcp);
+        assert!(matches!(
+            config.services[1].program(),
+            Program::Cargo {
+                package: "rs",
+                bin: "rs"
+            }
+        ));
+        let refused = |service: &str, expected: &str| {
+            let text = format!("[[service]]\nname = \"x\"\nport = 1\n{service}\n");
+            let err = Config::parse(&text, Path::new("/w"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{service}: {err}");
+        };
+        refused("run = [\"python3\"]", "needs sources");
+        refused("run = []\nsources = [\"a\"]", "run must name a program");
+        refused(
+            "run = [\"x\"]\nsources = [\"a\"]\npackage = \"p\"",
+            "package and bin",
+        );
+        refused(
+            "run = [\"x\"]\nsources = [\"../a\"]",
+            "inside the workspace",
+        );
+        refused("sources = [\"a\"]", "belong to a service with run");
+        refused("build = [\"make\"]", "belong to a service with run");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Every answer is JSON with a `success` field, and a failure says what went
 //! wrong and what to do.
 
+mod console;
 mod handlers;
 pub mod token;
 
@@ -51,7 +52,8 @@ pub fn router(supervisor: Supervisor, token: String) -> Router {
         .route("/versions/{name}", get(handlers::versions))
         .route("/status", get(handlers::status))
         .route("/health", get(handlers::health))
-        .route("/events", get(handlers::events));
+        .route("/events", get(handlers::events))
+        .route("/console", get(console::page));
     Router::new()
         .nest(PREFIX, guarded.merge(open))
         .route(METRICS_PATH, get(handlers::metrics))

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hifate_sdk::{ENV_SERVICE, ENV_SOCKET, ENV_VERSION};
+use hifate_sdk::{ENV_PORT, ENV_SERVICE, ENV_SOCKET, ENV_VERSION};
+
+use crate::data::backend::Endpoint;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -73,13 +75,24 @@ impl OutputRing {
     }
 }
 
+/// What a version's process runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Launch<'a> {
+    /// A built binary.
+    Binary(&'a Path),
+    /// `run` (program and arguments) in `dir`, a version's snapshot; a
+    /// program named with a `/` is found in `dir`, any other on `PATH`.
+    Command { dir: &'a Path, run: &'a [String] },
+}
+
 /// What to start.
 #[derive(Debug, Clone)]
 pub struct SpawnSpec<'a> {
     pub service: &'a str,
     pub version: u64,
-    pub artifact: &'a Path,
-    pub socket: PathBuf,
+    pub launch: Launch<'a>,
+    /// Where it is to listen (its socket is created by the process).
+    pub endpoint: Endpoint,
     pub env: &'a std::collections::BTreeMap<String, String>,
     pub output: OutputRing,
 }
@@ -90,7 +103,7 @@ pub struct ChildProcess {
     pub service: String,
     pub version: u64,
     pub pid: u32,
-    pub socket: PathBuf,
+    pub endpoint: Endpoint,
     exit: watch::Receiver<Option<ProcessEnd>>,
     stopping: AtomicBool,
     started: std::time::Instant,
@@ -99,20 +112,52 @@ pub struct ChildProcess {
 impl ChildProcess {
     /// Starts the artifact with the child-contract environment.
     pub fn spawn(spec: SpawnSpec<'_>) -> std::io::Result<Arc<ChildProcess>> {
-        if !spec.artifact.exists() {
+        let artifact = match spec.launch {
+            Launch::Binary(path) => path,
+            Launch::Command { dir, .. } => dir,
+        };
+        if !artifact.exists() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                format!("artifact {} is missing", spec.artifact.display()),
+                format!("artifact {} is missing", artifact.display()),
             ));
         }
-        let _ = std::fs::remove_file(&spec.socket);
-        let mut command = tokio::process::Command::new(spec.artifact);
+        let mut command = match spec.launch {
+            Launch::Binary(path) => tokio::process::Command::new(path),
+            Launch::Command { dir, run } => {
+                let Some((program, args)) = run.split_first() else {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "run names no program",
+                    ));
+                };
+                let program = if program.contains('/') {
+                    dir.join(program)
+                } else {
+                    PathBuf::from(program)
+                };
+                let mut command = tokio::process::Command::new(program);
+                command.args(args).current_dir(dir);
+                command
+            }
+        };
+        // The admin token stays with the supervisor (a child's environment
+        // is readable in /proc by its user).
         command
-            // The admin token stays with the supervisor (a child's
-            // environment is readable in /proc by its user).
             .env_remove(crate::config::ADMIN_TOKEN_VAR)
-            .envs(spec.env)
-            .env(ENV_SOCKET, &spec.socket)
+            .envs(spec.env);
+        match &spec.endpoint {
+            Endpoint::Unix(socket) => {
+                let _ = std::fs::remove_file(socket);
+                command.env(ENV_SOCKET, socket).env_remove(ENV_PORT);
+            }
+            Endpoint::Tcp(addr) => {
+                command
+                    .env(ENV_PORT, addr.port().to_string())
+                    .env_remove(ENV_SOCKET);
+            }
+        }
+        command
             .env(ENV_SERVICE, spec.service)
             .env(ENV_VERSION, spec.version.to_string())
             .stdin(Stdio::null())
@@ -153,7 +198,7 @@ impl ChildProcess {
             service: spec.service.to_owned(),
             version: spec.version,
             pid,
-            socket: spec.socket,
+            endpoint: spec.endpoint,
             exit,
             stopping: AtomicBool::new(false),
             started: std::time::Instant::now(),
@@ -235,7 +280,9 @@ impl ChildProcess {
 
 impl Drop for ChildProcess {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.socket);
+        if let Endpoint::Unix(socket) = &self.endpoint {
+            let _ = std::fs::remove_file(socket);
+        }
     }
 }
 

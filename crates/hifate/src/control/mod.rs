@@ -13,6 +13,7 @@ pub mod events;
 pub mod lock;
 pub mod metrics;
 pub mod service;
+pub mod snapshot;
 pub mod sources;
 pub mod store;
 pub mod supervisor;

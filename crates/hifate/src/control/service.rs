@@ -21,13 +21,13 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::child::{ChildProcess, OutputRing, ProcessEnd, SpawnSpec};
+use super::child::{ChildProcess, Launch, OutputRing, ProcessEnd, SpawnSpec};
 use super::events::{EventKind, EventLog, SwapTimings};
 use super::metrics::ServiceMetrics;
 use super::sources::SourceSet;
 use super::store::{Origin, ServiceStore, StoreError, VersionRecord};
-use crate::config::{ServiceConfig, Settings};
-use crate::data::backend::Backend;
+use crate::config::{Listen, Program, ServiceConfig, Settings};
+use crate::data::backend::{Backend, Endpoint};
 use crate::data::route::{Percent, Route};
 use crate::data::ServiceKind;
 
@@ -93,6 +93,10 @@ pub struct ServiceStatus {
     pub pid: Option<u32>,
     /// The serving version's private socket (for direct connections).
     pub socket: Option<PathBuf>,
+    /// Where the serving version listens: its socket, or its loopback
+    /// address for a service with `listen = "tcp"`.
+    #[serde(default)]
+    pub address: Option<String>,
     pub in_flight: u64,
     /// Where the service keeps its data (`HIFATE_DATA_DIR`), across versions.
     pub data_dir: Option<PathBuf>,
@@ -294,7 +298,11 @@ impl ServiceRuntime {
             current_version: serving.map(|c| c.version),
             // A dead process's pid may already be someone else's.
             pid: serving.filter(|c| c.exit_status().is_none()).map(|c| c.pid),
-            socket: serving.map(|c| c.socket.clone()),
+            socket: serving.and_then(|c| match &c.endpoint {
+                Endpoint::Unix(path) => Some(path.clone()),
+                Endpoint::Tcp(_) => None,
+            }),
+            address: serving.map(|c| c.endpoint.to_string()),
             in_flight,
             data_dir: self
                 .config
@@ -450,18 +458,24 @@ impl ServiceRuntime {
             .as_ref()
             .ok_or_else(|| format!("the artifact of version {version} is no longer kept"))?;
         self.emit(EventKind::VersionStarting { version });
-        // One socket per process, even for restarts of the same version: a
-        // dead process's socket path must never be one a live process uses.
-        let spawn = self.spawns.fetch_add(1, Ordering::Relaxed);
-        let socket = self
-            .socket_dir
-            .join(format!("{}-v{version}-{spawn}.sock", self.config.name));
+        let endpoint = self.endpoint_for(version)?;
+        let workdir;
+        let launch = match self.config.program() {
+            Program::Cargo { .. } => Launch::Binary(artifact),
+            Program::Command(spec) => {
+                workdir = spec.workdir(artifact, &self.settings.workspace);
+                Launch::Command {
+                    dir: &workdir,
+                    run: spec.run,
+                }
+            }
+        };
         let spawn_started = Instant::now();
         let child = ChildProcess::spawn(SpawnSpec {
             service: &self.config.name,
             version,
-            artifact,
-            socket: socket.clone(),
+            launch,
+            endpoint: endpoint.clone(),
             env: &self.config.env,
             output: self.output.clone(),
         })
@@ -472,7 +486,7 @@ impl ServiceRuntime {
         let backend = Backend::new(
             &self.config.name,
             version,
-            socket,
+            endpoint,
             self.route.counters.version(version),
         );
         let ready_timeout = self.config.ready_timeout(&self.settings);
@@ -502,6 +516,26 @@ impl ServiceRuntime {
                 }
                 Err(reason)
             }
+        }
+    }
+
+    /// Where a new process of `version` is to listen. One socket per
+    /// process, even for restarts of the same version: a dead process's
+    /// socket path must never be one a live process uses. A TCP port is a
+    /// free loopback port of the moment (the process binds it a moment
+    /// later; another program taking it in between makes the start fail,
+    /// visibly, and the next attempt picks another).
+    fn endpoint_for(&self, version: u64) -> Result<Endpoint, String> {
+        let spawn = self.spawns.fetch_add(1, Ordering::Relaxed);
+        match self.config.listen {
+            Listen::Socket => Ok(Endpoint::Unix(
+                self.socket_dir
+                    .join(format!("{}-v{version}-{spawn}.sock", self.config.name)),
+            )),
+            Listen::Tcp => std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .map(Endpoint::Tcp)
+                .map_err(|e| format!("cannot find a free loopback port: {e}")),
         }
     }
 
@@ -971,7 +1005,12 @@ async fn wait_ready(
         if let Some(status) = child.exit_status() {
             return Err(NotReady::Exited(status));
         }
-        if child.socket.exists() {
+        let listening = match &child.endpoint {
+            Endpoint::Unix(socket) => socket.exists(),
+            // Nothing to look at: a refused connection is the answer.
+            Endpoint::Tcp(_) => true,
+        };
+        if listening {
             // One probe never outlasts the time left (a version that sends
             // headers and then stalls must not hold the reload forever).
             let left = timeout.saturating_sub(started.elapsed());
@@ -983,7 +1022,7 @@ async fn wait_ready(
                 Err(reason) => last = reason,
             }
         } else {
-            last = format!("socket {} not created yet", child.socket.display());
+            last = format!("socket {} not created yet", child.endpoint);
         }
         if started.elapsed() >= timeout {
             return Err(NotReady::Timeout {

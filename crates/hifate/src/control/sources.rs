@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use cargo_metadata::{DependencyKind, MetadataCommand, PackageId};
 
-use crate::config::Config;
+use crate::config::{Config, Program, ServiceConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourcesError {
@@ -38,6 +38,9 @@ pub struct SourceSet {
     pub files: Vec<PathBuf>,
     /// Paths never considered part of the sources (state and target dirs).
     pub excluded: Vec<PathBuf>,
+    /// Text that belongs to the version besides the files (a command
+    /// service's `run` and `build` lines); empty for cargo services.
+    pub salt: Vec<String>,
 }
 
 impl SourceSet {
@@ -92,6 +95,10 @@ impl SourceSet {
     /// from the same hash are the same code.
     pub fn hash(&self) -> String {
         let mut hasher = blake3::Hasher::new();
+        for line in &self.salt {
+            hasher.update(line.as_bytes());
+            hasher.update(&[0]);
+        }
         for file in self.files() {
             hasher.update(file.as_os_str().as_encoded_bytes());
             hasher.update(&[0]);
@@ -146,17 +153,89 @@ pub fn is_ignored(path: &Path) -> bool {
     })
 }
 
-/// Resolves each service's [`SourceSet`] with `cargo metadata`.
+/// Resolves each service's [`SourceSet`]: a cargo service's with `cargo
+/// metadata` (run only when there is one), a command service's from its
+/// `sources`.
 pub fn discover(config: &Config) -> Result<BTreeMap<String, SourceSet>, SourcesError> {
     let workspace = &config.settings.workspace;
-    let metadata = MetadataCommand::new()
-        .current_dir(workspace)
-        .manifest_path(workspace.join("Cargo.toml"))
-        .exec()
-        .map_err(|source| SourcesError::Metadata {
-            workspace: workspace.clone(),
-            source: Box::new(source),
-        })?;
+    let has_cargo = config
+        .services
+        .iter()
+        .any(|s| matches!(s.program(), Program::Cargo { .. }));
+    let metadata = if has_cargo {
+        let metadata = MetadataCommand::new()
+            .current_dir(workspace)
+            .manifest_path(workspace.join("Cargo.toml"))
+            .exec()
+            .map_err(|source| SourcesError::Metadata {
+                workspace: workspace.clone(),
+                source: Box::new(source),
+            })?;
+        Some(metadata)
+    } else {
+        None
+    };
+    let mut excluded = vec![config.settings.state_dir.clone()];
+    match (&config.settings.target_dir, &metadata) {
+        (Some(target), _) => excluded.push(target.clone()),
+        (None, Some(metadata)) => {
+            excluded.push(metadata.target_directory.clone().into_std_path_buf())
+        }
+        (None, None) => {}
+    }
+
+    let mut sets = BTreeMap::new();
+    for service in &config.services {
+        let set = match (service.program(), &metadata) {
+            (Program::Command(spec), _) => {
+                // Directories are watched as trees; single files through
+                // their directories, so an editor replacing one is seen.
+                let (roots, files): (Vec<PathBuf>, Vec<PathBuf>) = spec
+                    .sources
+                    .iter()
+                    .chain(&service.watch)
+                    .map(|p| workspace.join(p))
+                    .partition(|p| p.is_dir());
+                SourceSet {
+                    roots,
+                    files,
+                    excluded: excluded.clone(),
+                    // The commands are part of what a version is: the same files
+                    // run or built another way are another version.
+                    salt: spec
+                        .build
+                        .into_iter()
+                        .chain([spec.run])
+                        .map(|command| command.join("\u{1f}"))
+                        .collect(),
+                }
+            }
+            (Program::Cargo { package, .. }, Some(metadata)) => {
+                cargo_sources(service, package, metadata, workspace, &excluded)?
+            }
+            (Program::Cargo { package, .. }, None) => {
+                return Err(SourcesError::UnknownPackage {
+                    service: service.name.clone(),
+                    package: package.to_owned(),
+                    workspace: workspace.clone(),
+                })
+            }
+        };
+        sets.insert(service.name.clone(), set);
+    }
+    Ok(sets)
+}
+
+/// A cargo service's package directory, every path package it depends on
+/// (normal and build dependencies), its extra watch paths and the workspace
+/// manifest.
+fn cargo_sources(
+    service: &ServiceConfig,
+    package: &str,
+    metadata: &cargo_metadata::Metadata,
+    workspace: &Path,
+    excluded: &[PathBuf],
+) -> Result<SourceSet, SourcesError> {
     let packages: BTreeMap<&PackageId, &cargo_metadata::Package> =
         metadata.packages.iter().map(|p| (&p.id, p)).collect();
     let nodes: BTreeMap<&PackageId, &cargo_metadata::Node> = metadata
@@ -164,77 +243,61 @@ pub fn discover(config: &Config) -> Result<BTreeMap<String, SourceSet>, SourcesE
         .as_ref()
         .map(|r| r.nodes.iter().map(|n| (&n.id, n)).collect())
         .unwrap_or_default();
-
-    let mut excluded = vec![config.settings.state_dir.clone()];
-    excluded.push(
-        config
-            .settings
-            .target_dir
-            .clone()
-            .unwrap_or_else(|| metadata.target_directory.clone().into_std_path_buf()),
-    );
-
-    let mut sets = BTreeMap::new();
-    for service in &config.services {
-        let root_pkg = metadata
-            .workspace_packages()
-            .into_iter()
-            .find(|p| p.name.as_str() == service.package())
-            .ok_or_else(|| SourcesError::UnknownPackage {
-                service: service.name.clone(),
-                package: service.package().to_owned(),
-                workspace: workspace.clone(),
-            })?;
-        let mut roots = Vec::new();
-        let mut seen = BTreeSet::new();
-        let mut queue = VecDeque::from([&root_pkg.id]);
-        while let Some(id) = queue.pop_front() {
-            if !seen.insert(id) {
-                continue;
-            }
-            let Some(pkg) = packages.get(id) else {
-                continue;
-            };
-            if pkg.source.is_some() {
-                continue; // registry or git: not edited in place
-            }
-            if let Some(dir) = pkg.manifest_path.parent() {
-                roots.push(dir.to_path_buf().into_std_path_buf());
-            }
-            if let Some(node) = nodes.get(id) {
-                for dep in &node.deps {
-                    let runtime = dep
-                        .dep_kinds
-                        .iter()
-                        .any(|k| matches!(k.kind, DependencyKind::Normal | DependencyKind::Build));
-                    if runtime {
-                        queue.push_back(&dep.pkg);
-                    }
+    let root_pkg = metadata
+        .workspace_packages()
+        .into_iter()
+        .find(|p| p.name.as_str() == package)
+        .ok_or_else(|| SourcesError::UnknownPackage {
+            service: service.name.clone(),
+            package: package.to_owned(),
+            workspace: workspace.to_path_buf(),
+        })?;
+    let mut roots = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from([&root_pkg.id]);
+    while let Some(id) = queue.pop_front() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let Some(pkg) = packages.get(id) else {
+            continue;
+        };
+        if pkg.source.is_some() {
+            continue; // registry or git: not edited in place
+        }
+        if let Some(dir) = pkg.manifest_path.parent() {
+            roots.push(dir.to_path_buf().into_std_path_buf());
+        }
+        if let Some(node) = nodes.get(id) {
+            for dep in &node.deps {
+                let runtime = dep
+                    .dep_kinds
+                    .iter()
+                    .any(|k| matches!(k.kind, DependencyKind::Normal | DependencyKind::Build));
+                if runtime {
+                    queue.push_back(&dep.pkg);
                 }
             }
         }
-        roots.extend(service.watch.iter().map(|p| workspace.join(p)));
-        // Cargo.lock is left out on purpose: cargo itself rewrites it during
-        // builds, which would make every build look like a change.
-        let manifest = metadata
-            .workspace_root
-            .join("Cargo.toml")
-            .into_std_path_buf();
-        let files = if roots.iter().any(|r| manifest.starts_with(r)) {
-            Vec::new()
-        } else {
-            vec![manifest]
-        };
-        sets.insert(
-            service.name.clone(),
-            SourceSet {
-                roots,
-                files,
-                excluded: excluded.clone(),
-            },
-        );
     }
-    Ok(sets)
+    roots.extend(service.watch.iter().map(|p| workspace.join(p)));
+    // Cargo.lock is left out on purpose: cargo itself rewrites it during
+    // builds, which would make every build look like a change.
+    let manifest = metadata
+        .workspace_root
+        .join("Cargo.toml")
+        .into_std_path_buf();
+    let files = if roots.iter().any(|r| manifest.starts_with(r)) {
+        Vec::new()
+    } else {
+        vec![manifest]
+    };
+    Ok(SourceSet {
+        roots,
+        files,
+        excluded: excluded.to_vec(),
+        salt: Vec::new(),
+    })
 }
 
 #[cfg(test)]
@@ -272,6 +335,7 @@ mod tests {
             roots: vec![root.clone()],
             files: vec![],
             excluded: vec![],
+            salt: vec![],
         };
         assert_eq!(set.files(), vec![root.join("src/main.rs")]);
         let before = set.hash();

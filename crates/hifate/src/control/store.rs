@@ -5,6 +5,8 @@
 //! ```text
 //! services/<name>/state.json        numbering, current version, history
 //! services/<name>/versions/<N>/<bin> the artifact of version N (never rewritten)
+//! services/<name>/versions/<N>/app   a command service's version: a link to …
+//! services/<name>/snapshots/<hash>/  … its snapshot, kept once per content hash
 //! ```
 //!
 //! Numbers are per service and monotonic, and survive supervisor restarts. An
@@ -169,7 +171,21 @@ impl ServiceStore {
         if store.abandon_staged() {
             store.save()?;
         }
+        // Snapshots a stopped supervisor was making never became versions.
+        discard(&store.dir.join("staging"));
         Ok(store)
+    }
+
+    /// A fresh directory to make a snapshot of sources hashing `hash` in
+    /// (the store moves it in when it becomes a version).
+    pub fn staging(&self, hash: &str) -> Result<PathBuf, StoreError> {
+        let parent = self.dir.join("staging");
+        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        let made = tempfile::Builder::new()
+            .prefix(&format!("{hash}-"))
+            .tempdir_in(&parent)
+            .map_err(io(&parent))?;
+        Ok(made.keep())
     }
 
     /// The invariants every write keeps; a hand-edited file may break them,
@@ -248,13 +264,17 @@ impl ServiceStore {
         &self.state.history
     }
 
-    /// Copies a freshly built binary in as the next version.
+    /// Copies a freshly built binary in as the next version (a snapshot
+    /// directory, a command service's build, is moved in instead).
     pub fn stage_build(
         &mut self,
         binary: &Path,
         source_hash: &str,
         build_ms: u64,
     ) -> Result<VersionRecord, StoreError> {
+        if binary.is_dir() {
+            return self.stage_snapshot(binary, source_hash, build_ms);
+        }
         let version = self.state.next_version;
         let file_name = binary.file_name().unwrap_or(self.service.as_ref());
         let dir = self.dir.join("versions").join(version.to_string());
@@ -270,18 +290,7 @@ impl ServiceStore {
             discard(&dir);
             return Err(error);
         }
-        self.push(VersionRecord {
-            version,
-            origin: Origin::Build,
-            source_hash: source_hash.to_owned(),
-            built_at: OffsetDateTime::now_utc(),
-            build_ms,
-            artifact: Some(artifact),
-            outcome: Outcome::Staged,
-            started_serving: None,
-            ended_serving: None,
-            end_reason: None,
-        })
+        self.push_build(version, source_hash, build_ms, artifact)
     }
 
     /// Stages the artifact of `target` (default: the good version before the
@@ -356,6 +365,80 @@ impl ServiceStore {
             ended_serving: None,
             end_reason: None,
         })
+    }
+
+    /// Moves a snapshot directory in under its content hash (a snapshot of
+    /// the same hash already kept is used instead: same sources, same
+    /// commands) and stages the next version as a link to it.
+    fn stage_snapshot(
+        &mut self,
+        snapshot: &Path,
+        source_hash: &str,
+        build_ms: u64,
+    ) -> Result<VersionRecord, StoreError> {
+        let kept = self.dir.join("snapshots").join(source_hash);
+        if kept.exists() {
+            discard(snapshot);
+        } else {
+            let parent = self.dir.join("snapshots");
+            std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+            std::fs::rename(snapshot, &kept).map_err(io(&kept))?;
+        }
+        let version = self.state.next_version;
+        let dir = self.dir.join("versions").join(version.to_string());
+        let artifact = dir.join("app");
+        // Relative, so the state directory can move.
+        let target = Path::new("../../snapshots").join(source_hash);
+        let linked = std::fs::create_dir_all(&dir)
+            .map_err(io(&dir))
+            .and_then(|()| std::os::unix::fs::symlink(&target, &artifact).map_err(io(&artifact)));
+        if let Err(error) = linked {
+            discard(&dir);
+            return Err(error);
+        }
+        self.push_build(version, source_hash, build_ms, artifact)
+    }
+
+    /// Records a freshly built artifact, in place, as staged `version`.
+    fn push_build(
+        &mut self,
+        version: u64,
+        source_hash: &str,
+        build_ms: u64,
+        artifact: PathBuf,
+    ) -> Result<VersionRecord, StoreError> {
+        self.push(VersionRecord {
+            version,
+            origin: Origin::Build,
+            source_hash: source_hash.to_owned(),
+            built_at: OffsetDateTime::now_utc(),
+            build_ms,
+            artifact: Some(artifact),
+            outcome: Outcome::Staged,
+            started_serving: None,
+            ended_serving: None,
+            end_reason: None,
+        })
+    }
+
+    /// Removes the snapshots no kept version links to any more.
+    fn collect_snapshots(&self) {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("snapshots")) else {
+            return;
+        };
+        let linked: std::collections::BTreeSet<std::ffi::OsString> = self
+            .state
+            .history
+            .iter()
+            .filter_map(|r| r.artifact.as_deref())
+            .filter_map(|a| std::fs::read_link(a).ok())
+            .filter_map(|target| target.file_name().map(ToOwned::to_owned))
+            .collect();
+        for entry in entries.flatten() {
+            if !linked.contains(&entry.file_name()) {
+                discard(&entry.path());
+            }
+        }
     }
 
     /// Records a staged version. If the state file cannot be written, the
@@ -441,6 +524,7 @@ impl ServiceStore {
                 }
             }
         }
+        self.collect_snapshots();
         self.save()
     }
 
@@ -493,6 +577,7 @@ impl ServiceStore {
                 let _ = std::fs::remove_dir_all(dir);
             }
         }
+        self.collect_snapshots();
     }
 
     fn save(&self) -> Result<(), StoreError> {
@@ -681,6 +766,61 @@ mod tests {
         let mut reopened = reopened;
         let previous = reopened.stage_rollback(None).unwrap();
         assert_eq!(previous.origin, Origin::Rollback { artifact_of: 1 });
+    }
+
+    #[test]
+    fn snapshots_are_kept_once_per_hash_linked_by_versions_and_collected() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = ServiceStore::open(dir.path(), "svc", 2).unwrap();
+        let snapshot = |store: &ServiceStore, hash: &str, text: &str| {
+            let staged = store.staging(hash).unwrap();
+            std::fs::write(staged.join("server.py"), text).unwrap();
+            staged
+        };
+        for (hash, text) in [("h1", "v1"), ("h2", "v2"), ("h1", "v1 again")] {
+            let staged = snapshot(&store, hash, text);
+            let record = store.stage_build(&staged, hash, 1).unwrap();
+            store.mark_serving(record.version).unwrap();
+            assert!(!staged.exists(), "moved in, or dropped for the kept one");
+        }
+        let read = |store: &ServiceStore, v: u64| {
+            let artifact = store.get(v).unwrap().artifact.clone().unwrap();
+            std::fs::read_to_string(artifact.join("server.py")).unwrap()
+        };
+        // Version 3 has the hash of version 1: the snapshot kept first.
+        assert_eq!(read(&store, 3), "v1");
+        assert_eq!(read(&store, 2), "v2");
+        let snapshots = || {
+            let mut names: Vec<String> =
+                std::fs::read_dir(dir.path().join("services/svc/snapshots"))
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(snapshots(), ["h1", "h2"]);
+        // A rollback links the same snapshot under a new number.
+        let rollback = store.stage_rollback(Some(2)).unwrap();
+        store.mark_serving(rollback.version).unwrap();
+        assert_eq!(read(&store, 4), "v2");
+        // Two kept: versions 3 and 4; version 2's link is gone, its
+        // snapshot stays for version 4, and both hashes are still linked.
+        assert_eq!(store.kept_versions(), [3, 4]);
+        assert_eq!(snapshots(), ["h1", "h2"]);
+        let staged = snapshot(&store, "h3", "v3");
+        let record = store.stage_build(&staged, "h3", 1).unwrap();
+        store.mark_failed(record.version, "SyntaxError").unwrap();
+        assert_eq!(
+            snapshots(),
+            ["h1", "h2"],
+            "a failed version's snapshot goes"
+        );
+        // A supervisor that stopped mid-snapshot leaves nothing behind.
+        let _left = store.staging("h4").unwrap();
+        drop(store);
+        ServiceStore::open(dir.path(), "svc", 2).unwrap();
+        assert!(!dir.path().join("services/svc/staging").exists());
     }
 
     #[test]

@@ -15,10 +15,11 @@ use super::builder::{self, BuildPlan};
 use super::events::{Event, EventKind, EventLog};
 use super::lock::StateLock;
 use super::service::{DeployError, Phase, Rollout, ServiceRuntime, ServiceStatus};
+use super::snapshot;
 use super::sources;
 use super::store::VersionRecord;
 use super::watch::{self, Detection, Watcher};
-use crate::config::{Config, Settings};
+use crate::config::{Config, Program, Settings};
 use crate::data::route::Percent;
 
 /// What a reload did to one service. Never claims a swap that did not happen.
@@ -577,23 +578,38 @@ impl Supervisor {
     ) -> BTreeMap<String, Result<(PathBuf, u64), String>> {
         let settings = &self.inner.settings;
         let mut results = BTreeMap::new();
-        for (service, _) in services {
-            let plan = BuildPlan {
-                workspace: &settings.workspace,
-                target_dir: settings.target_dir.as_deref(),
-                profile: settings.profile,
-                targets: vec![(service.config.package(), service.config.bin())],
+        for (service, hash) in services {
+            let result = match service.config.program() {
+                Program::Cargo { package, bin } => {
+                    let plan = BuildPlan {
+                        workspace: &settings.workspace,
+                        target_dir: settings.target_dir.as_deref(),
+                        profile: settings.profile,
+                        targets: vec![(package, bin)],
+                    };
+                    builder::build(&plan)
+                        .await
+                        .map_err(|e| e.diagnostics())
+                        .and_then(|built| {
+                            built
+                                .binaries
+                                .get(bin)
+                                .map(|b| (b.clone(), built.elapsed.as_millis() as u64))
+                                .ok_or_else(|| format!("no binary {bin} was built"))
+                        })
+                }
+                Program::Command(spec) => {
+                    let files = service.sources().files();
+                    let staging = service.store().staging(hash);
+                    match staging {
+                        Ok(dir) => snapshot::make(&spec, &files, &settings.workspace, &dir)
+                            .await
+                            .map(|s| (s.dir, s.elapsed.as_millis() as u64))
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
             };
-            let result = builder::build(&plan)
-                .await
-                .map_err(|e| e.diagnostics())
-                .and_then(|built| {
-                    built
-                        .binaries
-                        .get(service.config.bin())
-                        .map(|b| (b.clone(), built.elapsed.as_millis() as u64))
-                        .ok_or_else(|| format!("no binary {} was built", service.config.bin()))
-                });
             results.insert(service.name().to_owned(), result);
         }
         results

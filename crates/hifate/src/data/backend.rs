@@ -1,6 +1,7 @@
 //! The supervisor's client side of one version: an HTTP/2 connection over the
 //! version's private Unix socket, its ready check, and its in-flight count.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,24 +14,41 @@ use hyper::body::Incoming;
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use prost::Message as _;
-use tokio::net::UnixStream;
+use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::Notify;
 
 use super::classify::Class;
 use super::counters::VersionCounters;
 use super::{workers, ServiceKind};
 
+/// Where a version listens: its private Unix socket, or — for a runtime
+/// that cannot listen on one — a loopback TCP port the supervisor picked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Unix(PathBuf),
+    Tcp(SocketAddr),
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Unix(path) => write!(f, "{}", path.display()),
+            Endpoint::Tcp(addr) => write!(f, "{addr}"),
+        }
+    }
+}
+
 /// Why a request could not be passed to a version.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    #[error("cannot connect to {socket}: {source}")]
+    #[error("cannot connect to {endpoint}: {source}")]
     Connect {
-        socket: PathBuf,
+        endpoint: Endpoint,
         source: std::io::Error,
     },
-    #[error("HTTP/2 handshake with {socket} failed: {source}")]
+    #[error("HTTP/2 handshake with {endpoint} failed: {source}")]
     Handshake {
-        socket: PathBuf,
+        endpoint: Endpoint,
         source: hyper::Error,
     },
     #[error("request failed: {0}")]
@@ -51,7 +69,7 @@ pub struct Backend {
     pub version: u64,
     /// `x-hifate-version` value, made once.
     pub version_header: HeaderValue,
-    socket: PathBuf,
+    endpoint: Endpoint,
     /// One connection per proxy worker thread (and one for everything else),
     /// so a request never crosses threads on its way through the proxy.
     connections: Box<[Connection]>,
@@ -65,14 +83,14 @@ impl Backend {
     pub fn new(
         service: &str,
         version: u64,
-        socket: PathBuf,
+        endpoint: Endpoint,
         counters: Arc<VersionCounters>,
     ) -> Arc<Backend> {
         Arc::new(Backend {
             service: service.to_owned(),
             version,
             version_header: HeaderValue::from(version),
-            socket,
+            endpoint,
             connections: (0..=workers::count())
                 .map(|_| Connection::default())
                 .collect(),
@@ -160,13 +178,33 @@ impl Backend {
         if let Some(sender) = connection.live_sender() {
             return Ok(sender);
         }
-        let stream =
-            UnixStream::connect(&self.socket)
-                .await
-                .map_err(|source| BackendError::Connect {
-                    socket: self.socket.clone(),
-                    source,
-                })?;
+        let connect_error = |source| BackendError::Connect {
+            endpoint: self.endpoint.clone(),
+            source,
+        };
+        let sender = match &self.endpoint {
+            Endpoint::Unix(path) => {
+                let stream = UnixStream::connect(path).await.map_err(connect_error)?;
+                self.handshake(stream).await?
+            }
+            Endpoint::Tcp(addr) => {
+                let stream = TcpStream::connect(addr).await.map_err(connect_error)?;
+                stream.set_nodelay(true).map_err(connect_error)?;
+                self.handshake(stream).await?
+            }
+        };
+        if let Ok(mut slot) = connection.sender.lock() {
+            *slot = Some(sender.clone());
+        }
+        Ok(sender)
+    }
+
+    /// An HTTP/2 connection over `stream` (prior knowledge, as gRPC and the
+    /// SDK's servers speak it), its driver running on this thread's runtime.
+    async fn handshake<S>(&self, stream: S) -> Result<SendRequest<ForwardBody>, BackendError>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
         let (sender, driver) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
             .initial_stream_window_size(1 << 20)
             .initial_connection_window_size(4 << 20)
@@ -178,7 +216,7 @@ impl Backend {
             .handshake(TokioIo::new(stream))
             .await
             .map_err(|source| BackendError::Handshake {
-                socket: self.socket.clone(),
+                endpoint: self.endpoint.clone(),
                 source,
             })?;
         tokio::spawn(async move {
@@ -186,9 +224,6 @@ impl Backend {
                 tracing::debug!(%error, "connection to a version ended");
             }
         });
-        if let Ok(mut slot) = connection.sender.lock() {
-            *slot = Some(sender.clone());
-        }
         Ok(sender)
     }
 

@@ -180,7 +180,7 @@ mod tests {
         Backend::new(
             "svc",
             version,
-            format!("/nonexistent/{version}.sock").into(),
+            crate::data::backend::Endpoint::Unix(format!("/nonexistent/{version}.sock").into()),
             Arc::new(VersionCounters::default()),
         )
     }
