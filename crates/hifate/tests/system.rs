@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::{
-    alive, coffee, copy_repo, desk_form, fixture_target, free_port, FIRST_BUILD, RELOAD,
+    alive, astronaut, coffee, copy_repo, desk_form, fixture_target, free_port, FIRST_BUILD, RELOAD,
 };
 
 /// `POST /api/v1/bazi/calculate` of the guide's example, and the bazi_core
@@ -233,6 +233,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     let (core_port, fortune_port, main_port) = (free_port(), free_port(), free_port());
     let (analyzer_port, rule_port, payment_port) = (free_port(), free_port(), free_port());
     let (intent_port, optimizer_port, desk_port) = (free_port(), free_port(), free_port());
+    let (face_port, face_rule_port) = (free_port(), free_port());
     let target_dir = fixture_target();
     let log = std::fs::File::create(dir.path().join("up.log")).expect("log file");
     let mut up = Command::new(env!("CARGO_BIN_EXE_hifate"))
@@ -247,6 +248,8 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         .args(["--port", &format!("intent_service={intent_port}")])
         .args(["--port", &format!("prompt_optimizer={optimizer_port}")])
         .args(["--port", &format!("desk_fengshui={desk_port}")])
+        .args(["--port", &format!("fortune_analysis={face_port}")])
+        .args(["--port", &format!("fortune_rule={face_rule_port}")])
         .args(["--port", &format!("gateway={main_port}")])
         .args(["--port", &format!("admin={main_port}")])
         .stdout(Stdio::from(log.try_clone().expect("log")))
@@ -285,7 +288,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
     .json()
     .await
     .expect("json");
-    assert_eq!(status["count"], json!(8), "{status}");
+    assert_eq!(status["count"], json!(10), "{status}");
     let core_pid = status["services"]["bazi_core"]["pid"]
         .as_u64()
         .expect("pid") as u32;
@@ -300,6 +303,8 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("intent_service", 1),
             ("prompt_optimizer", 1),
             ("desk_fengshui", 1),
+            ("fortune_rule", 1),
+            ("fortune_analysis", 1),
             ("gateway", 1),
         ],
         RELOAD,
@@ -367,6 +372,40 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         "{desk}"
     );
     assert!(!desk["xishen"].as_str().unwrap_or("").is_empty(), "{desk}");
+
+    // A face photo: fortune_analysis finds the face mesh, measures it, and
+    // matches fortune_rule's rules with the chart bazi_core computes.
+    let (content_type, body) = desk_form(
+        &astronaut(),
+        &[
+            ("solar_date", "1990-01-15"),
+            ("solar_time", "12:00"),
+            ("gender", "male"),
+        ],
+    );
+    let face: Value = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{main_port}/api/v1/fortune/face/analyze"
+        ))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("face photo")
+        .json()
+        .await
+        .expect("json");
+    let face = &face["data"];
+    assert_eq!(
+        face["landmarks"].as_array().map(Vec::len),
+        Some(468),
+        "{face}"
+    );
+    assert_eq!(face["bazi"]["bazi_pillars"]["day"], json!("庚辰"), "{face}");
+    assert!(
+        face["insights"].as_array().is_some_and(|i| !i.is_empty()),
+        "{face}"
+    );
     let event_log = root.join("state/events.jsonl");
 
     // Edit bazi_core's logic: a new bazi_core serves the same, correct
@@ -394,6 +433,8 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("intent_service".to_owned(), 1),
             ("prompt_optimizer".to_owned(), 1),
             ("desk_fengshui".to_owned(), 1),
+            ("fortune_rule".to_owned(), 1),
+            ("fortune_analysis".to_owned(), 1),
             ("gateway".to_owned(), 1)
         ]),
         "a logic edit of bazi_core reloads bazi_core only"
@@ -442,6 +483,9 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("intent_service", 1),
             ("prompt_optimizer", 1),
             ("desk_fengshui", 1),
+            ("fortune_rule", 1),
+            // It calls bazi_core through bazi_core's API crate.
+            ("fortune_analysis", 2),
             ("gateway", 2),
         ],
         RELOAD,
@@ -552,6 +596,8 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("intent_service".to_owned(), 1),
             ("prompt_optimizer".to_owned(), 1),
             ("desk_fengshui".to_owned(), 1),
+            ("fortune_rule".to_owned(), 1),
+            ("fortune_analysis".to_owned(), 2),
             ("gateway".to_owned(), 2)
         ]),
         "a logic edit of bazi_fortune reloads bazi_fortune only"
@@ -572,7 +618,7 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
         .iter()
         .filter_map(|s| s["pid"].as_u64().map(|p| p as u32))
         .collect();
-    assert_eq!(pids.len(), 9, "eight microservices and the gateway");
+    assert_eq!(pids.len(), 11, "ten microservices and the gateway");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(up.id() as i32),
         nix::sys::signal::Signal::SIGINT,

@@ -1,4 +1,5 @@
-//! Axis-aligned boxes and the arithmetic every detector needs on them.
+//! Points, axis-aligned boxes, rotated rectangles and the arithmetic every
+//! detector needs on them.
 
 /// A point; x grows to the right, y grows downwards.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -7,6 +8,98 @@ pub struct Point {
     pub x: f32,
     /// Vertical coordinate.
     pub y: f32,
+}
+
+/// A landmark: a point of the photo with a relative depth.
+///
+/// `x` and `y` are image pixels (x to the right, y downwards). `z` is
+/// mediapipe's depth exactly as mediapipe reports it: relative to the
+/// hand's wrist or the face's centre, smaller is nearer the camera, on
+/// roughly the scale of `x / image width` (multiply by the image width for
+/// pixels). It is a shape cue, not a distance.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Point3 {
+    /// Horizontal coordinate, pixels.
+    pub x: f32,
+    /// Vertical coordinate, pixels.
+    pub y: f32,
+    /// Relative depth (mediapipe's units, see the type's documentation).
+    pub z: f32,
+}
+
+impl Point3 {
+    /// The point without its depth.
+    pub fn xy(&self) -> Point {
+        Point {
+            x: self.x,
+            y: self.y,
+        }
+    }
+}
+
+/// A rectangle turned by `rotation` about its centre, in pixels: the region
+/// of a photo that mediapipe crops for a landmark model (its
+/// `NormalizedRect`, scaled to pixels).
+///
+/// Its own axes: `u` runs along the width, `v` along the height; before
+/// rotation `u` points right and `v` down. A positive rotation turns them
+/// clockwise on screen (y grows downwards).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RotatedRect {
+    /// Centre, pixels.
+    pub centre: Point,
+    /// Extent along the rectangle's own `u` axis, pixels.
+    pub width: f32,
+    /// Extent along the rectangle's own `v` axis, pixels.
+    pub height: f32,
+    /// Radians.
+    pub rotation: f32,
+}
+
+impl RotatedRect {
+    /// The unrotated rectangle with the same extent as `b`.
+    pub fn from_box(b: &BoundingBox) -> Self {
+        Self {
+            centre: b.centre(),
+            width: b.x1 - b.x0,
+            height: b.y1 - b.y0,
+            rotation: 0.0,
+        }
+    }
+
+    /// The point at fractions (`u`, `v`) of the rectangle: (0, 0) is the
+    /// corner that is top-left before rotation, (1, 1) the opposite one.
+    /// Mediapipe maps a model's normalised outputs back to the photo this
+    /// way.
+    pub fn point_at(&self, u: f32, v: f32) -> Point {
+        let (sin, cos) = self.rotation.sin_cos();
+        let du = (u - 0.5) * self.width;
+        let dv = (v - 0.5) * self.height;
+        Point {
+            x: self.centre.x + du * cos - dv * sin,
+            y: self.centre.y + du * sin + dv * cos,
+        }
+    }
+
+    /// The smallest axis-aligned box holding the four corners.
+    pub fn bounding_box(&self) -> BoundingBox {
+        let corners =
+            [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)].map(|(u, v)| self.point_at(u, v));
+        let mut b = BoundingBox::new(f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+        for c in corners {
+            b.x0 = b.x0.min(c.x);
+            b.y0 = b.y0.min(c.y);
+            b.x1 = b.x1.max(c.x);
+            b.y1 = b.y1.max(c.y);
+        }
+        b
+    }
+}
+
+/// `angle` brought into `[-π, π)`, as mediapipe's `NormalizeRadians`.
+pub fn normalize_radians(angle: f32) -> f32 {
+    use std::f32::consts::PI;
+    angle - 2.0 * PI * ((angle + PI) / (2.0 * PI)).floor()
 }
 
 /// An axis-aligned box given by its top-left (`x0`, `y0`) and bottom-right
@@ -172,6 +265,41 @@ mod tests {
     fn clipping_keeps_the_inside() {
         let b = BoundingBox::new(-5.0, 10.0, 120.0, 90.0).clipped(100.0, 80.0);
         assert_eq!(b, BoundingBox::new(0.0, 10.0, 100.0, 80.0));
+    }
+
+    #[test]
+    fn rotated_rect_maps_fractions_to_pixels() {
+        let r = RotatedRect {
+            centre: Point { x: 100.0, y: 50.0 },
+            width: 40.0,
+            height: 20.0,
+            rotation: 0.0,
+        };
+        assert_eq!(r.point_at(0.5, 0.5), Point { x: 100.0, y: 50.0 });
+        assert_eq!(r.point_at(0.0, 0.0), Point { x: 80.0, y: 40.0 });
+        assert_eq!(r.point_at(1.0, 1.0), Point { x: 120.0, y: 60.0 });
+        assert_eq!(r.bounding_box(), BoundingBox::new(80.0, 40.0, 120.0, 60.0));
+        assert_eq!(RotatedRect::from_box(&r.bounding_box()), r);
+        // A quarter turn clockwise: the rectangle's u axis points down.
+        let turned = RotatedRect {
+            rotation: std::f32::consts::FRAC_PI_2,
+            ..r
+        };
+        let right_edge = turned.point_at(1.0, 0.5);
+        assert!((right_edge.x - 100.0).abs() < 1e-4 && (right_edge.y - 70.0).abs() < 1e-4);
+        let top_left = turned.point_at(0.0, 0.0);
+        assert!((top_left.x - 110.0).abs() < 1e-4 && (top_left.y - 30.0).abs() < 1e-4);
+        let b = turned.bounding_box();
+        assert!((b.width() - 20.0).abs() < 1e-4 && (b.height() - 40.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn radians_are_normalised_into_one_turn() {
+        use std::f32::consts::PI;
+        assert!((normalize_radians(3.0 * PI / 2.0) + PI / 2.0).abs() < 1e-5);
+        assert!((normalize_radians(-3.0 * PI / 2.0) - PI / 2.0).abs() < 1e-5);
+        assert_eq!(normalize_radians(0.25), 0.25);
+        assert!((normalize_radians(PI) + PI).abs() < 1e-5, "π maps to -π");
     }
 
     #[test]

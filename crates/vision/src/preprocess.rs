@@ -59,7 +59,8 @@ impl Normalisation {
         }
     }
 
-    /// Pixels scaled to `[-1, 1]`, as mediapipe's palm and face models take.
+    /// Pixels scaled to `[-1, 1]`, as mediapipe's face detectors take (its
+    /// palm detector and landmark models take `[0, 1]`).
     pub const fn signed_unit_range(order: ChannelOrder) -> Self {
         Self {
             order,

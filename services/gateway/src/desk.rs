@@ -1,22 +1,17 @@
 //! `/api/v2/desk-fengshui/*`: a desk photo analysed by desk_fengshui, and
 //! the rules it applies.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Response};
 use desk_fengshui_api::{DeskAnalysisRequest, DeskAnalysisResponse, ListRulesRequest, Suggestion};
 use serde::Serialize;
 
-use crate::request::invalid;
+use crate::photo;
 use crate::{
     raw_json, success_of, upstream_version, with_versions, ApiError, AppState, DESK_FENGSHUI,
     DESK_FENGSHUI_VERSION_HEADER,
 };
-
-/// Largest upload: a 10 MB photo and the form's other fields.
-pub(crate) const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024 + 64 * 1024;
-
-/// The form's fields, in the order a person fills them.
-const IMAGE_FIELDS: [&str; 2] = ["image", "file"];
 
 /// `data` of `/analyze`.
 #[derive(Serialize)]
@@ -96,71 +91,19 @@ impl From<DeskAnalysisResponse> for Analysis {
     }
 }
 
-/// The multipart form: `image` (or `file`), and optional `solar_date`,
-/// `solar_time`, `gender`, `use_bazi` (`true` / `false`; default: true
-/// when a birth date is given).
-async fn read_form(mut form: Multipart) -> Result<DeskAnalysisRequest, ApiError> {
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        ApiError::BadRequest(format!(
-            "the multipart form is unreadable ({e}); send multipart/form-data with an image field of at most 10 MB"
-        ))
-    };
-    let mut request = DeskAnalysisRequest::default();
-    let mut image = None;
-    let mut use_bazi = None;
-    while let Some(field) = form.next_field().await.map_err(unreadable)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if IMAGE_FIELDS.contains(&name.as_str()) {
-            image = Some(field.bytes().await.map_err(unreadable)?.to_vec());
-            continue;
-        }
-        let text = field.text().await.map_err(unreadable)?;
-        match name.as_str() {
-            "solar_date" => request.solar_date = text,
-            "solar_time" => request.solar_time = text,
-            "gender" => request.gender = text,
-            "use_bazi" => {
-                use_bazi = Some(match text.trim() {
-                    "true" | "1" => true,
-                    "false" | "0" | "" => false,
-                    other => {
-                        return Err(invalid(
-                            "use_bazi",
-                            format!("use_bazi: {other:?} is not true or false"),
-                        ))
-                    }
-                })
-            }
-            // Unknown fields are ignored, as browsers send extra ones.
-            _ => {}
-        }
-    }
-    request.image_data = image.ok_or_else(|| {
-        invalid(
-            "image",
-            "image: is missing; send the desk photo (JPEG, PNG or WebP) as the form field \"image\"".to_owned(),
-        )
-    })?;
-    request.use_bazi = use_bazi.unwrap_or(!request.solar_date.is_empty());
-    Ok(request)
-}
-
 /// `POST /api/v2/desk-fengshui/analyze` (multipart).
 pub(crate) async fn analyze(
     State(state): State<AppState>,
-    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let form = match form {
-        Ok(form) => form,
-        Err(rejection) => {
-            return ApiError::BadRequest(format!(
-                "{rejection}; send multipart/form-data with the photo as the field \"image\""
-            ))
-            .into_response()
-        }
-    };
-    let request = match read_form(form).await {
-        Ok(request) => request,
+    let request = match photo::read(form, "the desk photo").await {
+        Ok(photo) => DeskAnalysisRequest {
+            image_data: photo.image,
+            solar_date: photo.solar_date,
+            solar_time: photo.solar_time,
+            gender: photo.gender,
+            use_bazi: photo.use_bazi,
+        },
         Err(error) => return error.into_response(),
     };
     let (response, version) = match state.desk.clone().analyze_desk(request).await {

@@ -56,6 +56,14 @@
 //! | `POST /api/v2/desk-fengshui/analyze` | multipart: `image` (JPEG, PNG or WebP, at most 10 MB), optional `solar_date`, `solar_time`, `gender`, `use_bazi` (default: true with a birth date) → `{items, adjustments, additions, removals, score, summary, xishen, jishen, detect_ms}` |
 //! | `GET /api/v2/desk-fengshui/rules` | the rules in force and the rule-set version |
 //!
+//! Hand and face (fortune_analysis):
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /api/v1/fortune/hand/analyze` | multipart: `image` (an open hand), optional birth fields and `use_bazi` as above → `{hand_shape, finger_lengths, measurements, landmarks, insights, integrated_insights, recommendations, confidence, bazi, report}`; no hand in the photo → 422 naming `image` |
+//! | `POST /api/v1/fortune/face/analyze`, `POST /api/v2/face/analyze` | multipart: `image` (a face) … → `{san_ting_ratio, facial_attributes, feature_measurements, special_features, landmarks, insights, integrated_insights, recommendations, confidence, bazi, report}` |
+//! | `POST /api/v2/face/detect` | multipart: `image` → the face mesh only: `{landmarks, face_box, score, detection_score, image_width, image_height}` |
+//!
 //! The rule administration needs `Authorization: Bearer <token>` (401
 //! without): the token is `GATEWAY_ADMIN_TOKEN`, else the one generated into
 //! the gateway's data directory (`admin-token`, owner-only).
@@ -68,8 +76,10 @@ mod analyze;
 mod chart;
 mod desk;
 mod error;
+mod fortune;
 mod intent;
 mod payment;
+mod photo;
 mod request;
 mod rules;
 
@@ -85,6 +95,7 @@ use bazi_core_api::bazi_core_service_client::BaziCoreServiceClient;
 use bazi_fortune_api::bazi_fortune_service_client::BaziFortuneServiceClient;
 use bazi_rule_api::bazi_rule_service_client::BaziRuleServiceClient;
 use desk_fengshui_api::desk_fengshui_service_client::DeskFengshuiServiceClient;
+use fortune_analysis_api::fortune_analysis_service_client::FortuneAnalysisServiceClient;
 use hifate_sdk::{Peer, PeerError};
 use intent_service_api::intent_service_client::IntentServiceClient;
 use payment_service_api::payment_service_client::PaymentServiceClient;
@@ -115,6 +126,8 @@ pub const PAYMENT_SERVICE: &str = "payment_service";
 pub const INTENT_SERVICE: &str = "intent_service";
 /// The desk photo service.
 pub const DESK_FENGSHUI: &str = "desk_fengshui";
+/// The hand and face photo service.
+pub const FORTUNE_ANALYSIS: &str = "fortune_analysis";
 /// Path of the chart endpoint.
 pub const CALCULATE_PATH: &str = "/api/v1/bazi/calculate";
 /// Path of the chart-and-fortune endpoint.
@@ -131,6 +144,8 @@ pub const BAZI_RULE_VERSION_HEADER: &str = "x-bazi-rule-version";
 pub const INTENT_SERVICE_VERSION_HEADER: &str = "x-intent-service-version";
 /// Response header carrying the version of the `desk_fengshui` process that answered.
 pub const DESK_FENGSHUI_VERSION_HEADER: &str = "x-desk-fengshui-version";
+/// Response header carrying the version of the `fortune_analysis` process that answered.
+pub const FORTUNE_ANALYSIS_VERSION_HEADER: &str = "x-fortune-analysis-version";
 /// gRPC response metadata with the answering process's version.
 pub const UPSTREAM_VERSION_METADATA: &str = "x-hifate-version";
 
@@ -145,6 +160,7 @@ pub struct AppState {
     payment: PaymentServiceClient<Channel>,
     intent: IntentServiceClient<Channel>,
     desk: DeskFengshuiServiceClient<Channel>,
+    fortune: FortuneAnalysisServiceClient<Channel>,
     admin_token: Arc<AdminToken>,
 }
 
@@ -158,6 +174,7 @@ pub struct Peers {
     pub payment_service: Peer,
     pub intent_service: Peer,
     pub desk_fengshui: Peer,
+    pub fortune_analysis: Peer,
 }
 
 impl Default for Peers {
@@ -175,6 +192,9 @@ impl Default for Peers {
             // A detection takes about 0.1 s; a large photo's upload longer.
             desk_fengshui: Peer::new(DESK_FENGSHUI)
                 .or_addr("127.0.0.1:9010")
+                .request_timeout(std::time::Duration::from_secs(30)),
+            fortune_analysis: Peer::new(FORTUNE_ANALYSIS)
+                .or_addr("127.0.0.1:9005")
                 .request_timeout(std::time::Duration::from_secs(30)),
         }
     }
@@ -194,7 +214,9 @@ impl AppState {
             payment: PaymentServiceClient::new(peers.payment_service.connect_lazy()?),
             intent: IntentServiceClient::new(peers.intent_service.connect_lazy()?),
             desk: DeskFengshuiServiceClient::new(peers.desk_fengshui.connect_lazy()?)
-                .max_encoding_message_size(desk::MAX_UPLOAD_BYTES),
+                .max_encoding_message_size(photo::MAX_UPLOAD_BYTES),
+            fortune: FortuneAnalysisServiceClient::new(peers.fortune_analysis.connect_lazy()?)
+                .max_encoding_message_size(photo::MAX_UPLOAD_BYTES),
             admin_token: Arc::new(admin_token),
         })
     }
@@ -232,9 +254,25 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/v2/desk-fengshui/analyze",
-            post(desk::analyze).layer(DefaultBodyLimit::max(desk::MAX_UPLOAD_BYTES)),
+            post(desk::analyze).layer(DefaultBodyLimit::max(photo::MAX_UPLOAD_BYTES)),
         )
         .route("/api/v2/desk-fengshui/rules", get(desk::rules))
+        .route(
+            "/api/v1/fortune/hand/analyze",
+            post(fortune::hand).layer(DefaultBodyLimit::max(photo::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/api/v1/fortune/face/analyze",
+            post(fortune::face).layer(DefaultBodyLimit::max(photo::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/api/v2/face/analyze",
+            post(fortune::face).layer(DefaultBodyLimit::max(photo::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/api/v2/face/detect",
+            post(fortune::face_detect).layer(DefaultBodyLimit::max(photo::MAX_UPLOAD_BYTES)),
+        )
         .merge(admin::routes(state.clone()))
         .with_state(state)
 }

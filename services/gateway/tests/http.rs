@@ -99,6 +99,7 @@ struct Upstreams {
     payment_service: Option<String>,
     intent_service: Option<String>,
     desk_fengshui: Option<String>,
+    fortune_analysis: Option<String>,
 }
 
 /// Serves the gateway's routes (admin token [`TOKEN`]) in front of `upstreams`.
@@ -115,6 +116,7 @@ async fn serve_gateway(upstreams: Upstreams) -> SocketAddr {
         payment_service: at(gateway::PAYMENT_SERVICE, upstreams.payment_service),
         intent_service: at(gateway::INTENT_SERVICE, upstreams.intent_service),
         desk_fengshui: at(gateway::DESK_FENGSHUI, upstreams.desk_fengshui),
+        fortune_analysis: at(gateway::FORTUNE_ANALYSIS, upstreams.fortune_analysis),
     };
     let state = gateway::AppState::connect_lazy(&peers, gateway::AdminToken::new(TOKEN))
         .expect("valid addresses");
@@ -1321,9 +1323,14 @@ fn form_body(fields: &[FormField<'_>]) -> Vec<u8> {
 }
 
 async fn analyze_desk(addr: SocketAddr, fields: &[FormField<'_>]) -> Reply {
+    post_form(addr, "/api/v2/desk-fengshui/analyze", fields).await
+}
+
+/// A multipart form POSTed to `path`.
+async fn post_form(addr: SocketAddr, path: &str, fields: &[FormField<'_>]) -> Reply {
     let request = Request::builder()
         .method(Method::POST)
-        .uri(format!("http://{addr}/api/v2/desk-fengshui/analyze"))
+        .uri(format!("http://{addr}{path}"))
         .header(
             "content-type",
             format!("multipart/form-data; boundary={FORM_BOUNDARY}"),
@@ -1442,4 +1449,113 @@ async fn desk_rules_are_listed_with_their_version() {
     let rules = body["data"]["rules"].as_array().expect("rules");
     assert!(rules.len() >= 40, "{} rules", rules.len());
     assert!(body["data"]["version"].as_i64() >= Some(1), "{body}");
+}
+
+/// The gateway in front of in-process fortune_analysis, bazi_core and
+/// fortune_rule (its rules in `dir`).
+async fn start_fortune_gateway(dir: &std::path::Path) -> SocketAddr {
+    let core = serve_in_process(Routes::new(
+        bazi_core_api::bazi_core_service_server::BaziCoreServiceServer::new(
+            bazi_core::BaziCore::new(hifate_sdk::Identity::from_env("bazi_core")),
+        ),
+    ))
+    .await;
+    let rules =
+        fortune_rule::FortuneRule::open(dir, hifate_sdk::Identity::from_env("fortune_rule"))
+            .expect("fortune rules database");
+    let rules = serve_in_process(Routes::new(
+        fortune_rule_api::fortune_rule_service_server::FortuneRuleServiceServer::new(rules),
+    ))
+    .await;
+    let analysis = fortune_analysis::FortuneAnalysis::new(
+        hifate_sdk::Identity::from_env("fortune_analysis"),
+        std::sync::Arc::new(vision::HandPipeline::embedded().expect("hand models")),
+        std::sync::Arc::new(vision::FacePipeline::embedded().expect("face models")),
+        &Peer::new("bazi_core").at(core.to_string()),
+        &Peer::new("fortune_rule").at(rules.to_string()),
+    )
+    .expect("the analysis service");
+    let analysis = serve_in_process(Routes::new(fortune_analysis::server(analysis))).await;
+    serve_gateway(Upstreams {
+        fortune_analysis: Some(analysis.to_string()),
+        ..Upstreams::default()
+    })
+    .await
+}
+
+fn vision_photo(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../crates/vision/tests/data")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+#[tokio::test]
+async fn hand_and_face_photos_are_analysed_through_the_gateway() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_fortune_gateway(dir.path()).await;
+    let face = vision_photo("astronaut.jpg");
+    let text = |name, value| FormField::Text { name, value };
+    for path in ["/api/v1/fortune/face/analyze", "/api/v2/face/analyze"] {
+        let fields = [
+            jpeg("image", &face),
+            text("solar_date", "1990-05-15"),
+            text("solar_time", "14:30"),
+            text("gender", "male"),
+        ];
+        let reply = post_form(gateway, path, &fields).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+        let data = &reply.json()["data"];
+        let courts: f64 = ["upper", "middle", "lower"]
+            .iter()
+            .filter_map(|k| data["san_ting_ratio"][k].as_f64())
+            .sum();
+        assert!((courts - 1.0).abs() < 1e-3, "{path}: {data}");
+        assert!(
+            data["facial_attributes"]["face_shape"].is_string(),
+            "{data}"
+        );
+        assert_eq!(data["landmarks"].as_array().map(Vec::len), Some(468));
+        assert_eq!(
+            data["bazi"]["bazi_pillars"].as_object().map(|p| p.len()),
+            Some(4),
+            "{data}"
+        );
+        assert!(data["report"]["features"].is_object(), "{data}");
+    }
+    let reply = post_form(gateway, "/api/v2/face/detect", &[jpeg("image", &face)]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let data = &reply.json()["data"];
+    assert_eq!(data["landmarks"].as_array().map(Vec::len), Some(468));
+    assert_eq!(data["face_box"].as_array().map(Vec::len), Some(4));
+
+    // No hand in the coffee photo: the caller's to fix, naming the photo.
+    let coffee = coffee_photo();
+    let reply = post_form(
+        gateway,
+        "/api/v1/fortune/hand/analyze",
+        &[jpeg("image", &coffee)],
+    )
+    .await;
+    assert_invalid(&reply, "image");
+    assert!(reply.text.contains("no hand"), "{}", reply.text);
+    let reply = post_form(gateway, "/api/v2/face/detect", &[jpeg("image", &coffee)]).await;
+    assert_invalid(&reply, "image");
+    // Not an image: the service names its field.
+    let reply = post_form(
+        gateway,
+        "/api/v1/fortune/face/analyze",
+        &[jpeg("image", b"not an image")],
+    )
+    .await;
+    assert_invalid(&reply, "image.image_bytes");
+
+    let without = serve_gateway(Upstreams::default()).await;
+    let reply = post_form(
+        without,
+        "/api/v1/fortune/hand/analyze",
+        &[jpeg("image", &face)],
+    )
+    .await;
+    assert_unavailable(&reply, "fortune_analysis");
 }

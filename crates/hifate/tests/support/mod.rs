@@ -327,6 +327,15 @@ pub fn coffee() -> Vec<u8> {
     .expect("the test photo")
 }
 
+/// The astronaut photo (a face) of the vision library's tests.
+pub fn astronaut() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../vision/tests/data/astronaut.jpg"
+    ))
+    .expect("the test photo")
+}
+
 /// A multipart/form-data body for the main service's desk endpoint: the
 /// photo as `image`, and text fields; its content type and bytes.
 pub fn desk_form(photo: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
