@@ -8,12 +8,12 @@ service process's CPU time from /proc. Prints, per service: requests per
 second, and requests per CPU-second of the service process (= per core).
 
     cargo build --release -p bazi_core -p bazi_fortune -p bazi_analyzer -p bazi_rule \
-        -p intent_service -p desk_fengshui
+        -p intent_service -p desk_fengshui -p fortune_rule -p fortune_analysis
     python3 crates/hifate-bench/scripts/grpc_services.py [--secs 5] [--only NAME…]
 
 Needs h2load (Debian: nghttp2-client).
 """
-import argparse, os, re, socket, subprocess, sys, tempfile, time
+import argparse, os, re, socket, struct, subprocess, sys, tempfile, time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 TICK = os.sysconf("SC_CLK_TCK")
@@ -40,6 +40,16 @@ def flag(field, value):
     return bytes([field << 3 | 0, 1 if value else 0])
 
 
+def f32(field, value):
+    return bytes([field << 3 | 5]) + struct.pack("<f", value)
+
+
+def entry(field, key, value):
+    """One entry of a map<string, float> (float value) or map<string, string>."""
+    encoded = f32(2, value) if isinstance(value, float) else string(2, value)
+    return blob(field, string(1, key) + encoded)
+
+
 BIRTH = string(1, "1990-01-15") + string(2, "12:00") + string(3, "male")
 CASES = [
     ("bazi_core", "/bazi.core.BaziCoreService/CalculateBazi", BIRTH),
@@ -56,6 +66,19 @@ CASES = [
     # The 416×416 desk-sized photo of the vision tests (a coffee cup).
     ("desk_fengshui", "/desk.fengshui.DeskFengshuiService/AnalyzeDesk",
      blob(1, open(os.path.join(ROOT, "crates/vision/tests/data/coffee_416.png"), "rb").read())),
+    # The astronaut's face as measured (FaceFeatures of FaceRuleMatchRequest), no chart.
+    ("fortune_rule", "/fortune.rule.FortuneRuleService/MatchFaceRules",
+     blob(1, entry(1, "upper", 0.33) + entry(1, "middle", 0.35) + entry(1, "lower", 0.32)
+          + entry(2, "face_shape", "鹅蛋") + entry(3, "face_ratio", 0.74)
+          + entry(3, "eye_spacing", 1.05) + entry(3, "mouth_width", 0.42))),
+    # The astronaut photo (512×512): face detection and face mesh only.
+    ("fortune_analysis (DetectFace)", "/fortune.analysis.FortuneAnalysisService/DetectFace",
+     blob(1, blob(1, open(os.path.join(ROOT, "crates/vision/tests/data/astronaut.jpg"), "rb").read()))),
+    # The same photo through the whole analysis: mesh, features, fortune_rule
+    # (started beside it), no chart.
+    ("fortune_analysis", "/fortune.analysis.FortuneAnalysisService/AnalyzeFace",
+     blob(1, blob(1, open(os.path.join(ROOT, "crates/vision/tests/data/astronaut.jpg"), "rb").read())),
+     {"HIFATE_SERVICE_ADDR_FORTUNE_RULE": "fortune_rule"}),
 ]
 
 
@@ -84,6 +107,25 @@ def to_ms(text):
     return float("nan")
 
 
+def start(service, extra=None):
+    """The release binary of `service`, standalone on a free port, ready."""
+    binary = os.path.join(ROOT, "target", "release", service)
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="bench-data-")
+    env = dict(os.environ, HIFATE_ADDR=f"127.0.0.1:{port}", HIFATE_DATA_DIR=data, RUST_LOG="warn")
+    env.update(extra or {})
+    env.pop("HIFATE_SOCKET", None)
+    proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(400):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    time.sleep(1.0)  # caches warm beside serving
+    return proc, port
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--secs", type=int, default=5)
@@ -91,23 +133,18 @@ def main():
     ap.add_argument("--only", nargs="*", help="service names (prefixes) to measure")
     a = ap.parse_args()
     print(f"{'service':24} {'req/s':>10} {'per core':>10} {'service CPU':>12} {'mean ms':>8} {'max ms':>8} {'RSS MB':>7} {'peak MB':>8}  failed")
-    for name, path, message in CASES:
+    for case in CASES:
+        name, path, message = case[:3]
+        peers = case[3] if len(case) > 3 else {}
         if a.only and not name.startswith(tuple(a.only)):
             continue
-        binary = os.path.join(ROOT, "target", "release", name.split()[0])
-        port = free_port()
-        data = tempfile.mkdtemp(prefix="bench-data-")
-        env = dict(os.environ, HIFATE_ADDR=f"127.0.0.1:{port}", HIFATE_DATA_DIR=data, RUST_LOG="warn")
-        env.pop("HIFATE_SOCKET", None)
-        proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        helpers, extra = [], {}
+        for variable, peer in peers.items():
+            peer_proc, peer_port = start(peer)
+            helpers.append(peer_proc)
+            extra[variable] = f"127.0.0.1:{peer_port}"
+        proc, port = start(name.split()[0], extra)
         try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            time.sleep(1.0)  # the calendar cache warms beside serving
             body = tempfile.NamedTemporaryFile(delete=False)
             body.write(b"\0" + len(message).to_bytes(4, "big") + message)
             body.close()
@@ -130,8 +167,9 @@ def main():
             rss, peak = memory_mb(proc.pid)
             print(f"{name:24} {rate:>10.0f} {per_core:>10.0f} {used:>11.2f}s {mean:>8.2f} {worst:>8.2f} {rss:>7.0f} {peak:>8.0f}  {failed}")
         finally:
-            proc.terminate()
-            proc.wait()
+            for p in [proc] + helpers:
+                p.terminate()
+                p.wait()
     print(f"(h2load -c 1 -t 1 -m {a.streams} -D {a.secs} --warm-up-time=1; per core = requests"
           " / CPU-seconds of the service process, which includes the 1 s warm-up)")
 
