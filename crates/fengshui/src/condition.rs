@@ -34,9 +34,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::analysis::Item;
 use crate::element::{element_bit, Element, PersonalElements};
 use crate::item::{ItemKind, Source};
+use crate::placement::Item;
 use crate::position::{Cell, Palace};
 
 use condition_json::{child, fail, object, wrong_type, Compiled as R};

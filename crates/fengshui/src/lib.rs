@@ -43,6 +43,7 @@ pub mod condition;
 pub mod corpus;
 pub mod element;
 pub mod item;
+pub mod placement;
 pub mod position;
 pub mod rule;
 pub mod store;

@@ -276,11 +276,6 @@ impl RuleSet {
         })
     }
 
-    /// The built-in corpus, compiled, at version 0 (no store involved).
-    pub fn corpus() -> Result<RuleSet, RuleError> {
-        RuleSet::new(0, &crate::corpus::corpus())
-    }
-
     /// The rule-set version the rules were read at.
     pub fn version(&self) -> u64 {
         self.version

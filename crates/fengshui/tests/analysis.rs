@@ -25,7 +25,7 @@ fn at(class: &str, cell: &str) -> DetectedObject {
 }
 
 fn corpus() -> RuleSet {
-    RuleSet::corpus().unwrap()
+    fengshui::corpus::compiled().unwrap()
 }
 
 fn all(report: &DeskReport) -> impl Iterator<Item = &Suggestion> {

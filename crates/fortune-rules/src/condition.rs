@@ -13,8 +13,7 @@ use physiognomy::keys::{
 };
 use serde_json::{Map, Value};
 
-use crate::facts::{feature_path, ChartFacts, FeatureFacts, Subject};
-use crate::rule::RuleKind;
+use crate::facts::{feature_path, ChartFacts, FeatureFacts, RuleKind, Subject};
 
 use condition_json::{child, fail, item, object, type_name, wrong_type, Compiled as R};
 pub use condition_json::{CompileError, CompileErrorKind};

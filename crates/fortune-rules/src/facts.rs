@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use bazi::analysis::StrengthLevel;
 use bazi::ganzhi::Element;
 use physiognomy::keys::{FACE_SHAPES, HAND_SHAPES};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Whose features: a hand's or a face's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -316,6 +316,37 @@ impl ChartFacts {
     /// The count of one element.
     pub fn count(&self, element: Element) -> u32 {
         self.element_counts[element.index()]
+    }
+}
+
+/// What a rule is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Hand features only.
+    Hand,
+    /// Face features only.
+    Face,
+    /// A feature (of a hand or a face) together with the chart.
+    Integrated,
+}
+
+impl RuleKind {
+    /// Every kind.
+    pub const ALL: [RuleKind; 3] = [RuleKind::Hand, RuleKind::Face, RuleKind::Integrated];
+
+    /// `hand`, `face` or `integrated`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Hand => "hand",
+            RuleKind::Face => "face",
+            RuleKind::Integrated => "integrated",
+        }
+    }
+
+    /// The kind of its name.
+    pub fn parse(name: &str) -> Option<RuleKind> {
+        RuleKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 }
 

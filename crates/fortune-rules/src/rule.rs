@@ -5,38 +5,8 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::condition::{CompileError, Condition, Facts};
+pub use crate::facts::RuleKind;
 use crate::facts::{ChartFacts, FeatureFacts, Subject};
-
-/// What a rule is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleKind {
-    /// Hand features only.
-    Hand,
-    /// Face features only.
-    Face,
-    /// A feature (of a hand or a face) together with the chart.
-    Integrated,
-}
-
-impl RuleKind {
-    /// Every kind.
-    pub const ALL: [RuleKind; 3] = [RuleKind::Hand, RuleKind::Face, RuleKind::Integrated];
-
-    /// `hand`, `face` or `integrated`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            RuleKind::Hand => "hand",
-            RuleKind::Face => "face",
-            RuleKind::Integrated => "integrated",
-        }
-    }
-
-    /// The kind of its name.
-    pub fn parse(name: &str) -> Option<RuleKind> {
-        RuleKind::ALL.into_iter().find(|k| k.as_str() == name)
-    }
-}
 
 /// A rule to be created or to replace one: everything but the store's
 /// bookkeeping.
