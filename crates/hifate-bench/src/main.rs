@@ -21,7 +21,7 @@
 //!   plus the supervisor's proxy on the front path) and of the service. If
 //!   `h2load` is installed it also drives the front port with a gRPC request
 //!   body (5-byte frame header + protobuf).
-//! - `swap`: 50 forced swaps (`reload(&[name], true, ..)`) each of the echo
+//! - `swap`: 50 forced swaps (`rebuild(&[name], ..)`) each of the echo
 //!   fixture service and of bazi_core while callers call in a loop. Per swap:
 //!   artifact ready (`VersionStarting`) → first response with the new
 //!   `x-hifate-version`, split by the `ReloadSucceeded` timings into spawn,

@@ -119,7 +119,7 @@ async fn desk_photos_are_analysed_through_swaps_of_desk_fengshui() {
     for swap in 0..SWAPS {
         let outcomes = tokio::time::timeout(
             RELOAD,
-            supervisor.reload(&["desk_fengshui"], true, "swap under load"),
+            supervisor.rebuild(&["desk_fengshui"], "swap under load"),
         )
         .await
         .expect("reload in time");

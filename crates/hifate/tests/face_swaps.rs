@@ -108,12 +108,10 @@ async fn face_photos_are_analysed_through_swaps_of_fortune_analysis_and_fortune_
     };
     for swap in 0..SWAPS {
         for service in ["fortune_analysis", "fortune_rule"] {
-            let outcomes = tokio::time::timeout(
-                RELOAD,
-                supervisor.reload(&[service], true, "swap under load"),
-            )
-            .await
-            .expect("reload in time");
+            let outcomes =
+                tokio::time::timeout(RELOAD, supervisor.rebuild(&[service], "swap under load"))
+                    .await
+                    .expect("reload in time");
             assert!(
                 matches!(outcomes[service], ReloadOutcome::Swapped { .. }),
                 "swap {swap} of {service}: {:?}",

@@ -354,7 +354,7 @@ async fn broken_changes_never_take_the_service_down() {
     // 5. A forced reload of unchanged sources says so, and builds nothing.
     fixture.set_startup("fragile", "");
     let (_, version) = wait_for_reply(port, "hello v2:", RELOAD).await;
-    let outcome = supervisor.reload(&["fragile"], false, "test").await;
+    let outcome = supervisor.reload(&["fragile"], "test").await;
     assert_eq!(
         outcome.get("fragile"),
         Some(&ReloadOutcome::Unchanged { version })

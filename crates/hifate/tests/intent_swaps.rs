@@ -90,7 +90,7 @@ async fn questions_are_classified_through_swaps_and_a_live_deploy() {
     for swap in 0..SWAPS {
         let outcomes = tokio::time::timeout(
             RELOAD,
-            supervisor.reload(&["intent_service"], true, "swap under load"),
+            supervisor.rebuild(&["intent_service"], "swap under load"),
         )
         .await
         .expect("reload in time");
@@ -117,7 +117,7 @@ async fn questions_are_classified_through_swaps_and_a_live_deploy() {
             assert!(deployed.success, "{deployed:?}");
             assert_eq!(improved.new_prompt_version, "v2");
             let outcomes = supervisor
-                .reload(&["prompt_optimizer"], true, "swap under load")
+                .rebuild(&["prompt_optimizer"], "swap under load")
                 .await;
             assert!(
                 matches!(outcomes["prompt_optimizer"], ReloadOutcome::Swapped { .. }),

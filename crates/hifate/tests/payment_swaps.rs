@@ -133,7 +133,7 @@ async fn payments_survive_fifty_swaps_and_a_kill_under_load() {
     for swap in 0..SWAPS {
         let outcomes = tokio::time::timeout(
             RELOAD,
-            supervisor.reload(&["payment_service"], true, "swap under load"),
+            supervisor.rebuild(&["payment_service"], "swap under load"),
         )
         .await
         .expect("reload in time");

@@ -147,7 +147,7 @@ async fn a_version_failing_half_its_calls_is_rolled_back_to_the_warm_one() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     fixture.set_greeting("faulty", "hello v2");
     fixture.edit("faulty/src/main.rs", SAY, SAY_FAILING_HALF);
-    let outcomes = supervisor.reload(&["faulty"], false, "test").await;
+    let outcomes = supervisor.reload(&["faulty"], "test").await;
     assert_eq!(swapped_to(outcomes.get("faulty")), 2);
     let rolled = wait_event(&mut events, "faulty", Duration::from_secs(30), |k| {
         matches!(k, EventKind::VersionRolledBack { .. })
@@ -275,7 +275,7 @@ async fn an_exit_in_the_window_returns_to_the_warm_version_and_a_clean_window_st
         ),
     );
     let load = Load::start(port, 4).await;
-    let outcomes = supervisor.reload(&["exiting"], false, "test").await;
+    let outcomes = supervisor.reload(&["exiting"], "test").await;
     assert_eq!(swapped_to(outcomes.get("exiting")), 2);
     let rolled = wait_event(&mut events, "exiting", Duration::from_secs(30), |k| {
         matches!(k, EventKind::VersionRolledBack { .. })
@@ -328,7 +328,7 @@ async fn an_exit_in_the_window_returns_to_the_warm_version_and_a_clean_window_st
     // A clean version 3: version 1 stays warm through the window, then stops.
     fixture.set_startup("exiting", "");
     fixture.set_greeting("exiting", "hello v3");
-    let outcomes = supervisor.reload(&["exiting"], false, "test").await;
+    let outcomes = supervisor.reload(&["exiting"], "test").await;
     assert_eq!(swapped_to(outcomes.get("exiting")), 3);
     let trial = service.status().trial.expect("on trial");
     assert_eq!(
@@ -366,7 +366,7 @@ async fn an_exit_in_the_window_returns_to_the_warm_version_and_a_clean_window_st
     // Version 4, rolled back by hand during its window: version 3 again,
     // the same process, under its own number.
     fixture.set_greeting("exiting", "hello v4");
-    let outcomes = supervisor.reload(&["exiting"], false, "test").await;
+    let outcomes = supervisor.reload(&["exiting"], "test").await;
     assert_eq!(swapped_to(outcomes.get("exiting")), 4);
     let back = supervisor
         .rollback("exiting", None)

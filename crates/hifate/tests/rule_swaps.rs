@@ -106,7 +106,7 @@ async fn the_rules_database_survives_fifty_swaps_under_load() {
     for swap in 0..SWAPS {
         let outcomes = tokio::time::timeout(
             RELOAD,
-            supervisor.reload(&["bazi_rule"], true, "swap under load"),
+            supervisor.rebuild(&["bazi_rule"], "swap under load"),
         )
         .await
         .expect("reload in time");

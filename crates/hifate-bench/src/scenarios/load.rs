@@ -126,7 +126,7 @@ async fn measure(env: &Env, running: &Running, args: &LoadArgs) -> anyhow::Resul
     let mut next = tokio::time::Instant::from_std(started + every);
     while next.into_std() + Duration::from_millis(500) < deadline {
         tokio::time::sleep_until(next).await;
-        let result = supervisor.reload(&[service], true, "benchmark load").await;
+        let result = supervisor.rebuild(&[service], "benchmark load").await;
         for outcome in result.values() {
             *outcomes.entry(outcome.label()).or_default() += 1;
         }

@@ -153,9 +153,7 @@ async fn measure(
     let mut problems = Vec::new();
     for round in 0..args.rounds {
         let (_, warm_pid) = running.child(service)?;
-        let outcomes = supervisor
-            .reload(&[service], true, "benchmark rollback")
-            .await;
+        let outcomes = supervisor.rebuild(&[service], "benchmark rollback").await;
         let (version, warm) = match outcomes.get(service) {
             Some(ReloadOutcome::Swapped {
                 version,

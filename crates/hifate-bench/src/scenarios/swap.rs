@@ -1,7 +1,7 @@
 //! `swap`: how long a swap takes, from the new version's artifact being
 //! ready (`VersionStarting`) to the first response carrying the new
 //! `x-hifate-version`, while callers call in a loop. Forced reloads
-//! (`reload(&[name], true, ..)`) of an unchanged service swap in a new
+//! (`rebuild(&[name], ..)`) of an unchanged service swap in a new
 //! version each time; the supervisor's `ReloadSucceeded` timings split the
 //! swap into spawn, ready check and switch, and `DrainFinished` gives the
 //! old version's drain.
@@ -176,7 +176,7 @@ async fn measure(
     let mut samples = Vec::new();
     let mut problems = Vec::new();
     for i in 0..args.swaps {
-        let outcomes = supervisor.reload(&[service], true, "benchmark swap").await;
+        let outcomes = supervisor.rebuild(&[service], "benchmark swap").await;
         let (version, previous) = match outcomes.get(service) {
             Some(ReloadOutcome::Swapped {
                 version, previous, ..

@@ -68,7 +68,7 @@ async fn reload_response(state: &AdminState, names: Vec<String>) -> Response {
     let task = state.supervisor.spawn(async move {
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         supervisor
-            .reload(&refs, true, "requested over the admin API")
+            .rebuild(&refs, "requested over the admin API")
             .await
     });
     match task.await {

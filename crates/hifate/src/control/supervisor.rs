@@ -22,6 +22,15 @@ use super::watch::{self, Detection, Watcher};
 use crate::config::{Config, Program, Settings};
 use crate::data::route::Percent;
 
+/// Whether a reload builds a service whose sources are unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// Only what changed since the serving version.
+    IfChanged,
+    /// Everything asked for: a new version even of the same code.
+    Always,
+}
+
 /// What a reload did to one service. Never claims a swap that did not happen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -248,14 +257,13 @@ impl Supervisor {
         }
         if !to_build.is_empty() {
             let names: Vec<&str> = to_build.iter().map(String::as_str).collect();
-            self.reload(&names, false, "no version kept yet").await;
+            self.reload(&names, "no version kept yet").await;
         }
         if !stale.is_empty() {
             let this = self.clone();
             let task = tokio::spawn(async move {
                 let names: Vec<&str> = stale.iter().map(String::as_str).collect();
-                this.reload(&names, false, "sources changed while stopped")
-                    .await;
+                this.reload(&names, "sources changed while stopped").await;
             });
             if let Ok(mut tasks) = self.inner.tasks.lock() {
                 tasks.push(task);
@@ -378,21 +386,24 @@ impl Supervisor {
             }
             if !affected.is_empty() {
                 let names: Vec<&str> = affected.iter().map(String::as_str).collect();
-                self.reload(&names, false, "files changed").await;
+                self.reload(&names, "files changed").await;
             }
         }
     }
 
-    /// Builds the named services in one cargo run and swaps each new version
-    /// in, in dependency order. Without `force`, a service whose sources hash
-    /// the same as its serving version's is left alone.
-    pub async fn reload(
-        &self,
-        names: &[&str],
-        force: bool,
-        reason: &str,
-    ) -> BTreeMap<String, ReloadOutcome> {
-        self.reload_as(names, force, reason, Rollout::Swap).await
+    /// Builds the named services and swaps each new version in, in
+    /// dependency order; a service whose sources hash the same as its
+    /// serving version's is left alone ("unchanged").
+    pub async fn reload(&self, names: &[&str], reason: &str) -> BTreeMap<String, ReloadOutcome> {
+        self.reload_as(names, Build::IfChanged, reason, Rollout::Swap)
+            .await
+    }
+
+    /// Like [`reload`](Self::reload), but builds and swaps in a new version
+    /// even when the sources are unchanged (a person asked for it).
+    pub async fn rebuild(&self, names: &[&str], reason: &str) -> BTreeMap<String, ReloadOutcome> {
+        self.reload_as(names, Build::Always, reason, Rollout::Swap)
+            .await
     }
 
     /// Builds `name` and starts the new version as a canary that takes
@@ -400,7 +411,12 @@ impl Supervisor {
     /// code is unchanged: a canary of the same code is a person's choice).
     pub async fn reload_canary(&self, name: &str, percent: Percent) -> ReloadOutcome {
         let mut outcomes = self
-            .reload_as(&[name], true, "canary requested", Rollout::Canary(percent))
+            .reload_as(
+                &[name],
+                Build::Always,
+                "canary requested",
+                Rollout::Canary(percent),
+            )
             .await;
         outcomes
             .remove(name)
@@ -412,7 +428,7 @@ impl Supervisor {
     async fn reload_as(
         &self,
         names: &[&str],
-        force: bool,
+        build: Build,
         reason: &str,
         rollout: Rollout,
     ) -> BTreeMap<String, ReloadOutcome> {
@@ -453,7 +469,7 @@ impl Supervisor {
                 .last_good()
                 .filter(|r| Some(r.version) == serving && r.source_hash == hash);
             match same {
-                Some(record) if !force => {
+                Some(record) if build == Build::IfChanged => {
                     service.metrics.reload("unchanged");
                     service.emit(EventKind::Unchanged {
                         version: record.version,
