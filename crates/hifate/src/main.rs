@@ -45,16 +45,41 @@ struct Remote {
         global = true
     )]
     token_dir: PathBuf,
+    /// The supervisor's config, whose `admin_token` is used when set (after
+    /// --token and $HIFATE_ADMIN_TOKEN, before the token file).
+    #[arg(
+        long = "config",
+        env = "HIFATE_CONFIG",
+        default_value = "hifate.toml",
+        global = true
+    )]
+    config: PathBuf,
 }
 
 impl Remote {
     fn client(&self) -> AdminClient {
-        let token = self.token.clone().or_else(|| {
-            std::fs::read_to_string(self.token_dir.join(hifate::admin::token::TOKEN_FILE))
-                .ok()
-                .map(|t| t.trim().to_owned())
-        });
+        let token = self
+            .token
+            .clone()
+            .or_else(|| self.configured_token())
+            .or_else(|| {
+                std::fs::read_to_string(self.token_dir.join(hifate::admin::token::TOKEN_FILE))
+                    .ok()
+                    .map(|t| t.trim().to_owned())
+            });
         AdminClient::new(&self.url, token)
+    }
+
+    /// `admin_token` of the config file, if the file is there and sets one.
+    /// A missing or unreadable config is no error here: the CLI talks to a
+    /// running supervisor, which may have been started from elsewhere.
+    fn configured_token(&self) -> Option<String> {
+        if !self.config.is_file() {
+            return None;
+        }
+        hifate::Config::load(&self.config)
+            .ok()
+            .and_then(|config| config.settings.admin_token)
     }
 }
 

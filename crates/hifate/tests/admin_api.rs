@@ -369,3 +369,42 @@ async fn admin_api_reports_live_values_and_changes_only_what_it_says() {
 
     supervisor.shutdown().await;
 }
+
+/// The CLI takes the token from the config's `admin_token` when neither
+/// `--token` nor `HIFATE_ADMIN_TOKEN` gives one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_reads_the_token_from_the_config() {
+    let fixture = Fixture::new(&[FixtureService {
+        name: "tokened",
+        uses_shared: false,
+    }]);
+    let supervisor = start(
+        &fixture,
+        "watch = \"off\"\nadmin_token = \"from-the-config-7\"",
+    )
+    .await;
+    let base = format!("http://{}", supervisor.admin_address());
+    let run = |config: &Path| {
+        let output = Command::new(env!("CARGO_BIN_EXE_hifate"))
+            .args(["rollback", "tokened"])
+            .env("HIFATE_URL", &base)
+            .env_remove("HIFATE_ADMIN_TOKEN")
+            .env("HIFATE_CONFIG", config)
+            .env("HIFATE_STATE_DIR", fixture.root.join("no-such-dir"))
+            .output()
+            .expect("run hifate");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr)
+    };
+    // Without a config there is no token: refused for that reason.
+    let refused = run(&fixture.root.join("missing.toml"));
+    assert!(
+        refused.contains("needs `Authorization: Bearer"),
+        "{refused}"
+    );
+    // With it, the call is authorised (and refused only because there is
+    // no earlier version to roll back to).
+    let answered = run(&fixture.root.join("hifate.toml"));
+    assert!(answered.contains("no earlier good version"), "{answered}");
+    supervisor.shutdown().await;
+}
