@@ -7,8 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use hifate::Supervisor;
-use serde_json::{json, Value};
+use serde_json::json;
 use support::*;
 
 /// Files of a package directory that go into its binary, as the supervisor
@@ -27,67 +26,6 @@ fn count_files(dir: &Path) -> usize {
         .flatten()
         .filter(|e| e.file_type().is_file())
         .count()
-}
-
-struct Admin {
-    base: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl Admin {
-    fn new(supervisor: &Supervisor) -> Admin {
-        let token = std::fs::read_to_string(supervisor.settings().state_dir.join("admin-token"))
-            .expect("generated token")
-            .trim()
-            .to_owned();
-        Admin {
-            base: format!("http://{}", supervisor.admin_address()),
-            token,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("GET");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
-        let mut request = self.http.post(format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_owned());
-        }
-        let response = request.send().await.expect("POST");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    fn cli(&self, args: &[&str]) -> (bool, String) {
-        let output = Command::new(env!("CARGO_BIN_EXE_hifate"))
-            .args(args)
-            .env("HIFATE_URL", &self.base)
-            .env("HIFATE_ADMIN_TOKEN", &self.token)
-            .output()
-            .expect("run hifate");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (output.status.success(), text)
-    }
 }
 
 const M: &str = "/api/v1/hot-reload";

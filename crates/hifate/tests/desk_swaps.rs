@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use hifate::ReloadOutcome;
 use serde_json::Value;
-use support::{coffee, copy_repo, desk_form, fixture_target, free_port, FIRST_BUILD, RELOAD};
+use support::{coffee, copy_repo, fixture_target, free_port, post_photo, FIRST_BUILD, RELOAD};
 
 const SWAPS: usize = 5;
 
-/// Posts the photo to the main service; the answer's `data` and the
-/// desk_fengshui version that answered, or what went wrong.
+/// Posts the photo to the main service (with a birth date or not); the
+/// answer's `data` and the desk_fengshui version that answered.
 async fn analyze(
     http: &reqwest::Client,
     port: u16,
@@ -34,28 +34,8 @@ async fn analyze(
     } else {
         &[]
     };
-    let (content_type, body) = desk_form(photo, fields);
-    let response = http
-        .post(format!(
-            "http://127.0.0.1:{port}/api/v2/desk-fengshui/analyze"
-        ))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = response.status();
-    let version = response
-        .headers()
-        .get("x-desk-fengshui-version")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let answer: Value = response.json().await.map_err(|e| e.to_string())?;
-    if !status.is_success() {
-        return Err(format!("{status}: {answer}"));
-    }
-    Ok((answer["data"].clone(), version))
+    let path = "/api/v2/desk-fengshui/analyze";
+    post_photo(http, port, path, photo, fields, "x-desk-fengshui-version").await
 }
 
 fn has_cup(data: &Value) -> bool {

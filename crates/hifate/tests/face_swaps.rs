@@ -13,40 +13,28 @@ use std::time::Duration;
 
 use hifate::ReloadOutcome;
 use serde_json::Value;
-use support::{astronaut, copy_repo, desk_form, fixture_target, free_port, FIRST_BUILD, RELOAD};
+use support::{astronaut, copy_repo, fixture_target, free_port, post_photo, FIRST_BUILD, RELOAD};
 
 const SWAPS: usize = 3;
 
-/// Posts the face to the main service; the answer's `data` and the
-/// fortune_analysis version that answered, or what went wrong.
+/// Posts the face (with a birth date) to the main service; the answer's
+/// `data` and the fortune_analysis version that answered.
 async fn analyze(http: &reqwest::Client, port: u16, photo: &[u8]) -> Result<(Value, u64), String> {
-    let (content_type, body) = desk_form(
+    let birth = [
+        ("solar_date", "1990-01-15"),
+        ("solar_time", "12:00"),
+        ("gender", "male"),
+    ];
+    let path = "/api/v2/face/analyze";
+    post_photo(
+        http,
+        port,
+        path,
         photo,
-        &[
-            ("solar_date", "1990-01-15"),
-            ("solar_time", "12:00"),
-            ("gender", "male"),
-        ],
-    );
-    let response = http
-        .post(format!("http://127.0.0.1:{port}/api/v2/face/analyze"))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = response.status();
-    let version = response
-        .headers()
-        .get("x-fortune-analysis-version")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let answer: Value = response.json().await.map_err(|e| e.to_string())?;
-    if !status.is_success() {
-        return Err(format!("{status}: {answer}"));
-    }
-    Ok((answer["data"].clone(), version))
+        &birth,
+        "x-fortune-analysis-version",
+    )
+    .await
 }
 
 fn measured(data: &Value) -> bool {

@@ -10,7 +10,6 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use hifate::events::EventKind;
-use hifate::Supervisor;
 use hifate_fixture::FailRequest;
 use serde_json::Value;
 use support::*;
@@ -22,15 +21,6 @@ fn one_service(name: &'static str) -> Fixture {
         name,
         uses_shared: false,
     }])
-}
-
-async fn metrics(supervisor: &Supervisor) -> String {
-    reqwest::get(format!("http://{}/metrics", supervisor.admin_address()))
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics text")
 }
 
 fn sample(text: &str, family: &str, labels: &str) -> f64 {

@@ -111,15 +111,6 @@ const SAY_FAILING_HALF: &str =
         }
         let message = format!(\"{}: {}\", greeting(), request.message);";
 
-async fn metrics(supervisor: &hifate::Supervisor) -> String {
-    reqwest::get(format!("http://{}/metrics", supervisor.admin_address()))
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics text")
-}
-
 fn swapped_to(outcome: Option<&ReloadOutcome>) -> u64 {
     match outcome {
         Some(ReloadOutcome::Swapped { version, .. }) => *version,
@@ -400,13 +391,14 @@ async fn a_canary_takes_its_share_and_ends_by_abort_promote_faults_or_window() {
     let supervisor = start(&fixture, "watch = \"off\"\nbake_ms = 20000").await;
     let service = supervisor.service("split").expect("service").clone();
     let mut events = supervisor.subscribe();
-    let admin = AdminCli::new(&supervisor);
+    let admin = Admin::new(&supervisor);
 
     // A canary of 10 % over the API.
     let (code, body) = admin
         .post(
             "/api/v1/hot-reload/reload/microservice/split",
-            r#"{"canary": 10}"#,
+            Some(&admin.token),
+            Some(r#"{"canary": 10}"#),
         )
         .await;
     assert_eq!(code, 200, "{body}");
@@ -525,51 +517,4 @@ async fn a_canary_takes_its_share_and_ends_by_abort_promote_faults_or_window() {
     assert_eq!(versions_of(port, 50).await.keys().collect::<Vec<_>>(), [&5]);
     assert_eq!(service.status().current_version, Some(5));
     supervisor.shutdown().await;
-}
-
-/// The admin API over HTTP and the `hifate` CLI, with the generated token.
-struct AdminCli {
-    base: String,
-    token: String,
-}
-
-impl AdminCli {
-    fn new(supervisor: &hifate::Supervisor) -> AdminCli {
-        let token = std::fs::read_to_string(supervisor.settings().state_dir.join("admin-token"))
-            .expect("generated token")
-            .trim()
-            .to_owned();
-        AdminCli {
-            base: format!("http://{}", supervisor.admin_address()),
-            token,
-        }
-    }
-
-    async fn post(&self, path: &str, body: &str) -> (u16, serde_json::Value) {
-        let response = reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header("content-type", "application/json")
-            .body(body.to_owned())
-            .send()
-            .await
-            .expect("POST");
-        let code = response.status().as_u16();
-        (code, response.json().await.unwrap_or_default())
-    }
-
-    fn cli(&self, args: &[&str]) -> (bool, String) {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_hifate"))
-            .args(args)
-            .env("HIFATE_URL", &self.base)
-            .env("HIFATE_ADMIN_TOKEN", &self.token)
-            .output()
-            .expect("run hifate");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (output.status.success(), text)
-    }
 }

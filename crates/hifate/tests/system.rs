@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::{
-    alive, astronaut, coffee, copy_repo, desk_form, fixture_target, free_port, FIRST_BUILD, RELOAD,
+    alive, astronaut, coffee, copy_repo, fixture_target, free_port, post_photo, FIRST_BUILD, RELOAD,
 };
 
 /// `POST /api/v1/bazi/calculate` of the guide's example, and the bazi_core
@@ -344,27 +344,22 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
 
     // A desk photo: desk_fengshui finds the cup with its detector, and
     // bazi_analyzer (through its front) gives the favourable elements.
-    let (content_type, body) = desk_form(
+    let http = reqwest::Client::new();
+    let birth = [
+        ("solar_date", "1990-01-15"),
+        ("solar_time", "12:00"),
+        ("gender", "male"),
+    ];
+    let (desk, _) = post_photo(
+        &http,
+        main_port,
+        "/api/v2/desk-fengshui/analyze",
         &coffee(),
-        &[
-            ("solar_date", "1990-01-15"),
-            ("solar_time", "12:00"),
-            ("gender", "male"),
-        ],
-    );
-    let desk: Value = reqwest::Client::new()
-        .post(format!(
-            "http://127.0.0.1:{main_port}/api/v2/desk-fengshui/analyze"
-        ))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("desk photo")
-        .json()
-        .await
-        .expect("json");
-    let desk = &desk["data"];
+        &birth,
+        "x-desk-fengshui-version",
+    )
+    .await
+    .expect("desk photo");
     assert!(
         desk["items"]
             .as_array()
@@ -375,27 +370,16 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
 
     // A face photo: fortune_analysis finds the face mesh, measures it, and
     // matches fortune_rule's rules with the chart bazi_core computes.
-    let (content_type, body) = desk_form(
+    let (face, _) = post_photo(
+        &http,
+        main_port,
+        "/api/v1/fortune/face/analyze",
         &astronaut(),
-        &[
-            ("solar_date", "1990-01-15"),
-            ("solar_time", "12:00"),
-            ("gender", "male"),
-        ],
-    );
-    let face: Value = reqwest::Client::new()
-        .post(format!(
-            "http://127.0.0.1:{main_port}/api/v1/fortune/face/analyze"
-        ))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("face photo")
-        .json()
-        .await
-        .expect("json");
-    let face = &face["data"];
+        &birth,
+        "x-fortune-analysis-version",
+    )
+    .await
+    .expect("face photo");
     assert_eq!(
         face["landmarks"].as_array().map(Vec::len),
         Some(468),

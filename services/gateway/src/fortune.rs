@@ -61,6 +61,37 @@ fn chart(data: Option<fortune_analysis_api::BaziData>) -> Option<Chart> {
     })
 }
 
+/// What the rules and the chart added to an analysis, hand or face.
+#[derive(Serialize)]
+struct Reading {
+    insights: Vec<Insight>,
+    integrated_insights: Vec<Insight>,
+    recommendations: Vec<String>,
+    confidence: f32,
+    bazi: Option<Chart>,
+    report: Box<serde_json::value::RawValue>,
+}
+
+impl Reading {
+    fn new(
+        found: Vec<AnalysisInsight>,
+        integrated: Vec<AnalysisInsight>,
+        recommendations: Vec<String>,
+        confidence: f32,
+        bazi_data: Option<fortune_analysis_api::BaziData>,
+        report_json: String,
+    ) -> Result<Reading, ApiError> {
+        Ok(Reading {
+            insights: insights(found),
+            integrated_insights: insights(integrated),
+            recommendations,
+            confidence,
+            bazi: chart(bazi_data),
+            report: raw_json(FORTUNE_ANALYSIS, "report_json", report_json)?,
+        })
+    }
+}
+
 /// `data` of the hand analysis.
 #[derive(Serialize)]
 struct HandAnalysis {
@@ -68,12 +99,8 @@ struct HandAnalysis {
     finger_lengths: BTreeMap<String, String>,
     measurements: BTreeMap<String, f32>,
     landmarks: Vec<String>,
-    insights: Vec<Insight>,
-    integrated_insights: Vec<Insight>,
-    recommendations: Vec<String>,
-    confidence: f32,
-    bazi: Option<Chart>,
-    report: Box<serde_json::value::RawValue>,
+    #[serde(flatten)]
+    reading: Reading,
 }
 
 /// `data` of the face analysis.
@@ -84,12 +111,8 @@ struct FaceAnalysis {
     feature_measurements: BTreeMap<String, f32>,
     special_features: Vec<String>,
     landmarks: Vec<String>,
-    insights: Vec<Insight>,
-    integrated_insights: Vec<Insight>,
-    recommendations: Vec<String>,
-    confidence: f32,
-    bazi: Option<Chart>,
-    report: Box<serde_json::value::RawValue>,
+    #[serde(flatten)]
+    reading: Reading,
 }
 
 /// `data` of `/api/v2/face/detect`.
@@ -134,12 +157,14 @@ fn hand_analysis(r: HandAnalysisResponse) -> Result<HandAnalysis, ApiError> {
         finger_lengths: features.finger_lengths.into_iter().collect(),
         measurements: features.measurements.into_iter().collect(),
         landmarks: features.landmarks,
-        insights: insights(r.insights),
-        integrated_insights: insights(r.integrated_insights),
-        recommendations: r.recommendations,
-        confidence: r.confidence,
-        bazi: chart(r.bazi_data),
-        report: raw_json(FORTUNE_ANALYSIS, "report_json", r.report_json)?,
+        reading: Reading::new(
+            r.insights,
+            r.integrated_insights,
+            r.recommendations,
+            r.confidence,
+            r.bazi_data,
+            r.report_json,
+        )?,
     })
 }
 
@@ -154,12 +179,14 @@ fn face_analysis(r: FaceAnalysisResponse) -> Result<FaceAnalysis, ApiError> {
         feature_measurements: features.feature_measurements.into_iter().collect(),
         special_features: features.special_features,
         landmarks: features.landmarks,
-        insights: insights(r.insights),
-        integrated_insights: insights(r.integrated_insights),
-        recommendations: r.recommendations,
-        confidence: r.confidence,
-        bazi: chart(r.bazi_data),
-        report: raw_json(FORTUNE_ANALYSIS, "report_json", r.report_json)?,
+        reading: Reading::new(
+            r.insights,
+            r.integrated_insights,
+            r.recommendations,
+            r.confidence,
+            r.bazi_data,
+            r.report_json,
+        )?,
     })
 }
 

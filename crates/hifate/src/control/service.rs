@@ -556,6 +556,8 @@ impl ServiceRuntime {
         launched: Launched,
         started: Instant,
     ) -> Result<(), DeployError> {
+        // A newer version supersedes a trial in progress.
+        self.end_trial_for_newer(launched.child.version);
         let switched = self.switch_in(launched, started)?;
         let window = self.config.bake(&self.settings);
         match (window, switched.old_backend, switched.old_child) {
@@ -575,8 +577,7 @@ impl ServiceRuntime {
     }
 
     /// Switches the route to a launched version and records it as serving;
-    /// hands back the version it replaced, still running. A trial in
-    /// progress ends first: a newer version supersedes it.
+    /// hands back the version it replaced, still running.
     fn switch_in(
         self: &Arc<Self>,
         launched: Launched,
@@ -592,7 +593,6 @@ impl ServiceRuntime {
             return Err(DeployError::ShuttingDown);
         }
         let version = child.version;
-        self.end_trial_for_newer(version);
         let switching = Instant::now();
         let old_backend = self.route.switch(backend.clone());
         timings.switch_us = micros(switching.elapsed());

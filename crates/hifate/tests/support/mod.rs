@@ -15,6 +15,7 @@ use hifate::events::{Event, EventKind};
 use hifate::Config;
 use hifate_fixture::echo_client::EchoClient;
 use hifate_fixture::{SayReply, SayRequest};
+use serde_json::Value;
 use tokio::sync::broadcast;
 use tonic::transport::Channel;
 
@@ -354,4 +355,110 @@ pub fn desk_form(photo: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
     body.extend_from_slice(photo);
     body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
+/// The admin API over HTTP and the `hifate` CLI, with the supervisor's
+/// generated token.
+pub struct Admin {
+    pub base: String,
+    pub token: String,
+    pub http: reqwest::Client,
+}
+
+impl Admin {
+    pub fn new(supervisor: &hifate::Supervisor) -> Admin {
+        let token = std::fs::read_to_string(supervisor.settings().state_dir.join("admin-token"))
+            .expect("generated token")
+            .trim()
+            .to_owned();
+        Admin {
+            base: format!("http://{}", supervisor.admin_address()),
+            token,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().await.expect("POST");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub fn cli(&self, args: &[&str]) -> (bool, String) {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_hifate"))
+            .args(args)
+            .env("HIFATE_URL", &self.base)
+            .env("HIFATE_ADMIN_TOKEN", &self.token)
+            .output()
+            .expect("run hifate");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    }
+}
+
+/// The supervisor's `/metrics` text.
+pub async fn metrics(supervisor: &hifate::Supervisor) -> String {
+    reqwest::get(format!("http://{}/metrics", supervisor.admin_address()))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics text")
+}
+
+/// Posts `photo` with the text `fields` as a multipart form to the main
+/// service's `path`: the answer's `data` and the version the
+/// `version_header` names (0 if none), or what went wrong.
+pub async fn post_photo(
+    http: &reqwest::Client,
+    port: u16,
+    path: &str,
+    photo: &[u8],
+    fields: &[(&str, &str)],
+    version_header: &str,
+) -> Result<(Value, u64), String> {
+    let (content_type, body) = desk_form(photo, fields);
+    let response = http
+        .post(format!("http://127.0.0.1:{port}{path}"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let version = response
+        .headers()
+        .get(version_header)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let answer: Value = response.json().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("{status}: {answer}"));
+    }
+    Ok((answer["data"].clone(), version))
 }

@@ -109,18 +109,31 @@ impl Trial {
         )
     }
 
+    fn kind(&self) -> TrialKind {
+        match self.fallback {
+            Fallback::Warm { .. } => TrialKind::Bake,
+            Fallback::Canary { .. } => TrialKind::Canary,
+        }
+    }
+
+    /// The version that takes over if the candidate fails.
+    fn fallback_version(&self) -> u64 {
+        match &self.fallback {
+            Fallback::Warm { child, .. } => child.version,
+            Fallback::Canary { stable, .. } => *stable,
+        }
+    }
+
     pub(super) fn status(&self) -> TrialStatus {
         let (calls, faults) = self.tally();
-        let (kind, fallback_version, percent) = match &self.fallback {
-            Fallback::Warm { child, .. } => (TrialKind::Bake, child.version, 100),
-            Fallback::Canary {
-                stable, percent, ..
-            } => (TrialKind::Canary, *stable, percent.get()),
+        let percent = match &self.fallback {
+            Fallback::Warm { .. } => 100,
+            Fallback::Canary { percent, .. } => percent.get(),
         };
         TrialStatus {
-            kind,
+            kind: self.kind(),
             version: self.candidate.version,
-            fallback_version,
+            fallback_version: self.fallback_version(),
             percent,
             window_left_ms: self
                 .ends
@@ -488,14 +501,11 @@ impl ServiceRuntime {
     }
 
     /// A newer version is about to switch in: a bake window in progress is
-    /// accepted (its warm version stops), a canary is rolled back. A fresh
-    /// process of the serving version (one that stopped answering) is not
-    /// newer and leaves a canary running.
+    /// accepted (its warm version stops), a canary is rolled back. (A fresh
+    /// process of the serving version, replacing one that stopped
+    /// answering, goes through `promote` and leaves a trial alone.)
     pub(super) fn end_trial_for_newer(self: &Arc<Self>, newer: u64) {
-        if self.current_version() == Some(newer) {
-            return;
-        }
-        let kind = self.state().trial.as_ref().map(|t| t.status().kind);
+        let kind = self.state().trial.as_ref().map(Trial::kind);
         match kind {
             Some(TrialKind::Bake) => {
                 self.pass_trial(None, "a newer version replaces it");
@@ -529,7 +539,7 @@ impl ServiceRuntime {
     /// it leads.
     pub fn trial_fallback(&self, to: Option<u64>) -> Option<u64> {
         let state = self.state();
-        let fallback = state.trial.as_ref()?.status().fallback_version;
+        let fallback = state.trial.as_ref()?.fallback_version();
         match to {
             None => Some(fallback),
             Some(to) if to == fallback => Some(fallback),
