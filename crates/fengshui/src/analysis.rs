@@ -62,8 +62,13 @@ pub struct Suggestion {
 /// The analysis of one desk photo.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DeskReport {
-    /// The detections, in detection order, placed on the grid.
+    /// The detections of desk classes, in detection order, placed on the
+    /// grid.
     pub items: Vec<Item>,
+    /// The other classes seen (`person`, `cat`), each once, in detection
+    /// order: named in the summary so a person sees why their photo gave no
+    /// advice, but never items and never read by a rule.
+    pub ignored: Vec<String>,
     /// Items to move, by priority then code.
     pub adjustments: Vec<Suggestion>,
     /// Things to add, by priority then code.
@@ -83,26 +88,57 @@ pub const PLACEMENT_BONUS: i32 = 3;
 /// Cap of the total placement bonus.
 pub const MAX_PLACEMENT_BONUS: i32 = 15;
 
-/// The summary of a photo with no desk objects: says what a usable photo shows.
+/// The first sentence of the summary of a photo with no desk objects.
+pub const NO_DESK_ITEMS: &str = "未在照片中识别到桌面物品";
+
+/// What a usable photo shows: the rest of the summary of a photo with no
+/// desk objects.
+pub const PHOTO_ADVICE: &str =
+    "请坐在椅子上正对桌面拍摄，让整个桌面入画、光线充足，电脑、水杯、绿植等物品清晰可见。";
+
+/// The summary of a photo in which nothing at all was detected
+/// ([`NO_DESK_ITEMS`], then [`PHOTO_ADVICE`]).
 pub const EMPTY_SUMMARY: &str = "未在照片中识别到桌面物品。请坐在椅子上正对桌面拍摄，让整个桌面入画、光线充足，电脑、水杯、绿植等物品清晰可见。";
 
-/// Analyses a desk: places every detection, runs the rules, scores and
-/// summarises. With no detections no rule runs (advice about a photo that
-/// shows no desk would be invented).
+/// The summary of a photo with no desk objects: [`EMPTY_SUMMARY`], naming
+/// the other classes seen (`未在照片中识别到桌面物品（画面中有：person）。…`)
+/// so that a person whose photo shows them and not their desk sees why.
+pub fn empty_summary(ignored: &[String]) -> String {
+    if ignored.is_empty() {
+        return EMPTY_SUMMARY.to_owned();
+    }
+    format!(
+        "{NO_DESK_ITEMS}（画面中有：{}）。{PHOTO_ADVICE}",
+        ignored.join("、")
+    )
+}
+
+/// Analyses a desk: places every detection of a desk class, runs the rules,
+/// scores and summarises. Without a desk item no rule runs (advice about a
+/// photo that shows no desk would be invented); other classes are only
+/// named in the summary.
 pub fn analyze(
     objects: &[DetectedObject],
     rules: &RuleSet,
     elements: Option<&PersonalElements>,
 ) -> DeskReport {
-    let items: Vec<Item> = objects.iter().map(Item::from_detection).collect();
+    let items: Vec<Item> = objects.iter().filter_map(Item::from_detection).collect();
+    let mut ignored: Vec<String> = Vec::new();
+    for object in objects {
+        let desk_item = items.iter().any(|i| i.class == object.class);
+        if !desk_item && !ignored.contains(&object.class) {
+            ignored.push(object.class.clone());
+        }
+    }
     if items.is_empty() {
         return DeskReport {
             items,
+            summary: empty_summary(&ignored),
+            ignored,
             adjustments: Vec::new(),
             additions: Vec::new(),
             removals: Vec::new(),
             score: 0,
-            summary: EMPTY_SUMMARY.to_owned(),
         };
     }
     let desk = Desk::new(&items, elements);
@@ -128,9 +164,10 @@ pub fn analyze(
         .chain(&removals)
         .collect();
     let score = score(&items, fired.iter().map(|s| s.score_delta));
-    let summary = summary(&items, &fired, score);
+    let summary = summary(&items, &ignored, &fired, score);
     DeskReport {
         items,
+        ignored,
         adjustments,
         additions,
         removals,
@@ -145,7 +182,7 @@ pub fn placement_bonus(items: &[Item]) -> i32 {
         .iter()
         .filter(|k| {
             items.iter().any(|i| {
-                i.kind == Some(**k) && {
+                i.kind == **k && {
                     let here = i.cell.element();
                     here == k.element() || here.generates() == k.element()
                 }
@@ -171,7 +208,7 @@ fn suggestion(
 ) -> Suggestion {
     let r = rule.rule();
     let focus = rule.condition().focus();
-    let of_kind = |i: &&Item| i.kind == Some(r.item);
+    let of_kind = |i: &&Item| i.kind == r.item;
     let current_position = match focus {
         _ if r.kind == SuggestionKind::Addition => "",
         Some(zone) => items
@@ -196,17 +233,19 @@ fn suggestion(
     }
 }
 
-fn summary(items: &[Item], fired: &[&Suggestion], score: i32) -> String {
+fn summary(items: &[Item], ignored: &[String], fired: &[&Suggestion], score: i32) -> String {
     let found: Vec<String> = items
         .iter()
         .map(|i| format!("{}在{}", i.label, i.cell.name()))
         .collect();
-    let mut text = format!(
-        "识别到{}件桌面物品：{}。布局评分{}分。",
-        items.len(),
-        found.join("、"),
-        score
-    );
+    let mut text = format!("识别到{}件桌面物品：{}。", items.len(), found.join("、"));
+    if !ignored.is_empty() {
+        text.push_str(&format!(
+            "画面中另有{}，不属于桌面物品，未计入分析。",
+            ignored.join("、")
+        ));
+    }
+    text.push_str(&format!("布局评分{score}分。"));
     let top = fired.iter().min_by(|a, b| {
         a.priority
             .cmp(&b.priority)

@@ -17,7 +17,7 @@
 //! | `item_in_cell` | `{item: class(es), cell: zone(s)}` | such an item lies in one of these zones |
 //! | `item_element` | element(s) | an item of one of these elements is on the desk |
 //! | `cell_has_element` | `{cell: zone(s), element: element(s)}` | an item of such an element lies in one of these zones |
-//! | `count_at_least` | `{count: 1..=100, cell?, item?, element?}` | at least `count` items (every item, known or not, unless `item` / `element` narrow it) lie in the zones (the whole desk without `cell`) |
+//! | `count_at_least` | `{count: 1..=100, cell?, item?, element?}` | at least `count` items (every item unless `item` / `element` narrow it) lie in the zones (the whole desk without `cell`) |
 //! | `favourable` | element(s) | one of them is among the person's favourable elements |
 //! | `unfavourable` | element(s) | one of them is among the person's unfavourable elements |
 //! | `higher` | `{side: zone(s), than: zone(s)}` | the tallest box in `side` is taller than the tallest in `than` (none counts as 0) by more than 5 % of the image height; a photo from the chair shows tall things as tall boxes |
@@ -106,19 +106,18 @@ enum Node {
 /// One item as conditions see it.
 #[derive(Clone, Copy, Debug)]
 struct Placed {
-    kind: Option<ItemKind>,
+    kind: ItemKind,
     cell: Cell,
     height: f32,
 }
 
 impl Placed {
     fn kind_in(&self, items: u32) -> bool {
-        self.kind.is_some_and(|k| items & k.bit() != 0)
+        items & self.kind.bit() != 0
     }
 
     fn element_in(&self, elements: u8) -> bool {
-        self.kind
-            .is_some_and(|k| elements & element_bit(k.element()) != 0)
+        elements & element_bit(self.kind.element()) != 0
     }
 
     fn in_zone(&self, cells: u16) -> bool {
@@ -494,7 +493,7 @@ mod tests {
     }
 
     fn desk(objects: &[DetectedObject], elements: Option<&PersonalElements>) -> Desk {
-        let items: Vec<Item> = objects.iter().map(Item::from_detection).collect();
+        let items: Vec<Item> = objects.iter().filter_map(Item::from_detection).collect();
         Desk::new(&items, elements)
     }
 
@@ -562,12 +561,12 @@ mod tests {
     }
 
     #[test]
-    fn count_at_least_counts_unknown_items_unless_narrowed() {
+    fn count_at_least_counts_every_item_unless_narrowed() {
         let d = desk(
             &[
                 at("laptop", "中"),
                 at("cup", "中"),
-                at("giraffe", "中"),
+                at("bowl", "中"),
                 at("book", "左"),
             ],
             None,

@@ -101,13 +101,13 @@ pub fn corpus() -> Vec<Rule> {
             "杯子属水。左青龙宜动、右白虎宜静，水放在白虎位易招口舌是非，也容易被右手碰倒；宜移到左侧青龙位，青龙得水更添生气。"),
         rule("cup.mingtang", Adjustment, I::Cup, Medium, -4, json!({"all": [
                 {"item_in_cell": {"item": "cup", "cell": "中"}}, {"item_element": "火"}]}), qinglong,
-            "水杯放在明堂中央、紧挨电子设备，水火相冲，也容易打翻；宜移到左侧青龙位。"),
+            "水杯放在明堂中央，桌上又有电子设备，水火相冲，一旦打翻还会泼到设备上；宜移到左侧青龙位。"),
         rule("water.too_much", Removal, I::Cup, Low, -3, json!({"count_at_least": {"count": 3, "item": ["cup", "bottle", "wine glass"]}}), "只留一杯水放在左侧（青龙位）",
             "桌上杯瓶过多，水气过重，易使人懒散、财来财去；宜只留一杯。"),
         rule("bottle.baihu", Adjustment, I::Bottle, Medium, -4, in_cell("bottle", json!("白虎")), qinglong,
             "瓶子属水，右侧白虎位见水主是非口舌；宜移到左侧青龙位。"),
         rule("bottle.mingtang", Adjustment, I::Bottle, Medium, -3, in_cell("bottle", json!("中")), qinglong,
-            "瓶装水放在明堂中央、靠近电子设备，水火相冲；宜移到左侧青龙位。"),
+            "瓶装水放在明堂中央，挡住明堂的开阔，也容易碰倒；宜移到左侧青龙位，青龙得水更添生气。"),
         // Phone.
         rule("phone.mingtang", Adjustment, I::CellPhone, Medium, -4, in_cell("cell phone", json!("中")), qinglong,
             "手机放在明堂中央，消息不断、易分心；青龙位宜动，手机放在左侧更合适。"),

@@ -71,8 +71,9 @@ impl PersonalElements {
     }
 }
 
-/// Element names joined with `、`, as reasons quote them (`水、木`).
-pub(crate) fn join_elements(elements: &[Element]) -> String {
+/// Element names joined with `、`, as reasons quote them (`水、木`) and
+/// services show a person's elements.
+pub fn join_elements(elements: &[Element]) -> String {
     elements
         .iter()
         .map(|e| e.as_str())

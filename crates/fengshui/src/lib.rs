@@ -51,7 +51,7 @@ pub mod store;
 pub use analysis::{analyze, DeskReport, DetectedObject, Item, Suggestion};
 pub use condition::{CompileError, CompileErrorKind, Condition, Desk};
 pub use corpus::corpus;
-pub use element::{parse_element, Element, ElementError, PersonalElements};
+pub use element::{join_elements, parse_element, Element, ElementError, PersonalElements};
 pub use item::{ItemKind, Source};
 pub use position::{Bagua, Cell, Palace};
 pub use rule::{CompiledRule, Priority, Rule, RuleError, RuleSet, SuggestionKind};

@@ -1,5 +1,10 @@
 //! A detection, and the same detection placed on the desk's grid: what the
 //! rules' conditions read and the report lists.
+//!
+//! Only the desk vocabulary becomes an item ([`Item::from_detection`]): a
+//! person leaning into the photo, the sitter's own arm or a cat on the desk
+//! is not something to arrange, and counting it would make clutter rules
+//! fire and "add a plant" advice appear for a photo with no desk in it.
 
 use crate::element::Element;
 use crate::item::{ItemKind, Source};
@@ -21,9 +26,9 @@ pub struct DetectedObject {
 pub struct Item {
     /// The detector's class name.
     pub class: String,
-    /// The vocabulary class, `None` for a class the vocabulary lacks.
-    pub kind: Option<ItemKind>,
-    /// Chinese label; the English class name for an unknown class.
+    /// The vocabulary class.
+    pub kind: ItemKind,
+    /// Chinese label.
     pub label: String,
     /// Detector confidence.
     pub confidence: f32,
@@ -33,25 +38,27 @@ pub struct Item {
     pub cell: Cell,
     /// The cell's trigram.
     pub bagua: Bagua,
-    /// The item's element, `None` for an unknown class.
-    pub element: Option<Element>,
+    /// The item's element.
+    pub element: Element,
 }
 
 impl Item {
-    /// Places a detection.
-    pub fn from_detection(object: &DetectedObject) -> Item {
-        let kind = ItemKind::from_class(&object.class).filter(|k| k.source() == Source::Detected);
+    /// Places a detection of a desk class; `None` for any other class
+    /// (see the module documentation).
+    pub fn from_detection(object: &DetectedObject) -> Option<Item> {
+        let kind =
+            ItemKind::from_class(&object.class).filter(|k| k.source() == Source::Detected)?;
         let cell = Cell::of_bbox(object.bbox);
-        Item {
+        Some(Item {
             class: object.class.clone(),
             kind,
-            label: kind.map_or_else(|| object.class.clone(), |k| k.label().to_owned()),
+            label: kind.label().to_owned(),
             confidence: object.confidence,
             bbox: object.bbox,
             cell,
             bagua: cell.bagua(),
-            element: kind.map(ItemKind::element),
-        }
+            element: kind.element(),
+        })
     }
 
     /// Box height as a share of the image (0 for a broken box): how tall

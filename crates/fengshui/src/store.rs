@@ -50,6 +50,13 @@ pub enum StoreError {
         /// The code asked for.
         code: String,
     },
+    /// A rule with this code exists already (creating it again would
+    /// silently replace it).
+    #[error("rule {code:?} exists already; update it, or choose another code")]
+    Duplicate {
+        /// The taken code.
+        code: String,
+    },
     /// A stored row does not read back as a rule (edited by hand, or written
     /// by a newer version that knows more names).
     #[error("rule {code:?}: stored {column} is unreadable: {message}; fix the row with upsert or disable it")]
@@ -160,7 +167,7 @@ impl RuleStore {
     /// Every rule, enabled or not, by code.
     pub fn rules(&self) -> Result<Vec<Rule>, StoreError> {
         let conn = self.lock();
-        read_rules(&conn, false)
+        read_rules(&conn, Rows::Every)
     }
 
     /// The enabled rules compiled, with the version they were read at (one
@@ -169,7 +176,7 @@ impl RuleStore {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let version = read_version(&tx)?;
-        let rules = read_rules(&tx, true)?;
+        let rules = read_rules(&tx, Rows::Enabled)?;
         tx.commit()?;
         Ok(RuleSet::new(version, &rules)?)
     }
@@ -179,9 +186,62 @@ impl RuleStore {
     /// the new rule-set version.
     pub fn upsert(&self, rule: &Rule) -> Result<u64, StoreError> {
         CompiledRule::compile(rule)?;
+        self.write(|tx| Ok(write_rule(tx, rule, "user")?))
+    }
+
+    /// Adds a rule whose code is not taken ([`StoreError::Duplicate`]
+    /// otherwise). The rule is checked and its condition compiled first; a
+    /// refused rule writes nothing. Returns the new rule-set version.
+    pub fn create(&self, rule: &Rule) -> Result<u64, StoreError> {
+        CompiledRule::compile(rule)?;
+        self.write(|tx| {
+            if exists(tx, &rule.code)? {
+                return Err(StoreError::Duplicate {
+                    code: rule.code.clone(),
+                });
+            }
+            Ok(write_rule(tx, rule, "user")?)
+        })
+    }
+
+    /// Replaces every field of the rule with this code
+    /// ([`StoreError::NotFound`] if there is none), checked and compiled
+    /// first like [`RuleStore::create`]. Returns the new rule-set version.
+    pub fn update(&self, rule: &Rule) -> Result<u64, StoreError> {
+        CompiledRule::compile(rule)?;
+        self.write(|tx| {
+            if !exists(tx, &rule.code)? {
+                return Err(StoreError::NotFound {
+                    code: rule.code.clone(),
+                });
+            }
+            Ok(write_rule(tx, rule, "user")?)
+        })
+    }
+
+    /// Removes the rule with this code ([`StoreError::NotFound`] if there is
+    /// none). Returns the new rule-set version.
+    pub fn delete(&self, code: &str) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            if tx.execute("DELETE FROM rules WHERE code = ?1", params![code])? == 0 {
+                return Err(StoreError::NotFound {
+                    code: code.to_owned(),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `change` in one immediate transaction and moves the rule-set
+    /// version with it, so another process sees the change and the new
+    /// version together or neither. Returns the new version.
+    fn write(
+        &self,
+        change: impl FnOnce(&Transaction<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        write_rule(&tx, rule, "user")?;
+        change(&tx)?;
         let version = bump_version(&tx)?;
         tx.commit()?;
         Ok(version)
@@ -199,20 +259,18 @@ impl RuleStore {
     }
 
     fn set_enabled(&self, code: &str, enabled: bool) -> Result<u64, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = tx.execute(
-            "UPDATE rules SET enabled = ?2 WHERE code = ?1",
-            params![code, enabled],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NotFound {
-                code: code.to_owned(),
-            });
-        }
-        let version = bump_version(&tx)?;
-        tx.commit()?;
-        Ok(version)
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE rules SET enabled = ?2 WHERE code = ?1",
+                params![code, enabled],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound {
+                    code: code.to_owned(),
+                });
+            }
+            Ok(())
+        })
     }
 }
 
@@ -256,14 +314,33 @@ fn write_rule(tx: &Transaction<'_>, rule: &Rule, source: &str) -> rusqlite::Resu
     Ok(())
 }
 
-fn read_rules(conn: &Connection, enabled_only: bool) -> Result<Vec<Rule>, StoreError> {
-    let filter = if enabled_only {
-        "WHERE enabled = 1"
-    } else {
-        ""
-    };
+fn exists(tx: &Transaction<'_>, code: &str) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT 1 FROM rules WHERE code = ?1")?
+        .exists(params![code])
+}
+
+/// Which rows [`read_rules`] reads.
+#[derive(Clone, Copy, Debug)]
+enum Rows {
+    /// Every rule, for listing.
+    Every,
+    /// The rules that take part in analysis.
+    Enabled,
+}
+
+impl Rows {
+    const fn filter(self) -> &'static str {
+        match self {
+            Rows::Every => "",
+            Rows::Enabled => "WHERE enabled = 1",
+        }
+    }
+}
+
+fn read_rules(conn: &Connection, rows: Rows) -> Result<Vec<Rule>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM rules {filter} ORDER BY code"
+        "SELECT {COLUMNS} FROM rules {} ORDER BY code",
+        rows.filter()
     ))?;
     let raws = stmt
         .query_map([], RawRow::read)?
@@ -544,6 +621,61 @@ mod tests {
         assert!(
             matches!(old.disable("no.such"), Err(StoreError::NotFound { code }) if code == "no.such")
         );
+    }
+
+    #[test]
+    fn create_update_and_delete_keep_codes_apart_and_move_the_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rules.db");
+        let store = RuleStore::open(&path).unwrap();
+        let other = RuleStore::open(&path).unwrap();
+        let v0 = store.version().unwrap();
+
+        let v1 = store.create(&plant_rule()).unwrap();
+        assert_eq!(v1, v0 + 1);
+        assert!(matches!(
+            store.create(&plant_rule()),
+            Err(StoreError::Duplicate { code }) if code == "user.plant_far"
+        ));
+        assert_eq!(
+            other.version().unwrap(),
+            v1,
+            "a refused create writes nothing"
+        );
+
+        let mut changed = plant_rule();
+        changed.reason = "绿植挡住前方视线。".to_owned();
+        let v2 = other.update(&changed).unwrap();
+        assert_eq!(v2, v1 + 1);
+        let seen = store.rules().unwrap();
+        assert!(seen.contains(&changed), "the other handle's update is seen");
+        let mut missing = plant_rule();
+        missing.code = "user.none".to_owned();
+        assert!(matches!(
+            store.update(&missing),
+            Err(StoreError::NotFound { code }) if code == "user.none"
+        ));
+
+        let v3 = store.delete("user.plant_far").unwrap();
+        assert_eq!(v3, v2 + 1);
+        assert!(other
+            .rule_set()
+            .unwrap()
+            .rules()
+            .iter()
+            .all(|r| r.rule().code != "user.plant_far"));
+        assert!(matches!(
+            store.delete("user.plant_far"),
+            Err(StoreError::NotFound { .. })
+        ));
+        assert_eq!(store.version().unwrap(), v3);
+
+        // A bad condition is refused before anything is written.
+        let mut bad = plant_rule();
+        bad.condition = json!({"item_in_cell": {"item": "potted plant", "cell": "天"}});
+        let e = store.create(&bad).unwrap_err();
+        assert!(e.to_string().contains("$.item_in_cell.cell"), "{e}");
+        assert_eq!(store.version().unwrap(), v3);
     }
 
     #[test]

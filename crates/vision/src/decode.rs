@@ -83,18 +83,8 @@ pub enum DecodeError {
 /// so a portrait photo is returned portrait and detections land where a
 /// person looking at the photo sees the objects. Alpha is dropped.
 pub fn decode(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
-    let format = accepted_format(bytes)?;
-    let name = format_name(format);
-    let corrupt = |e: image::ImageError| DecodeError::Corrupt {
-        format: name,
-        detail: e.to_string(),
-    };
-
-    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
-        .into_dimensions()
-        .map_err(corrupt)?;
-    check_dimensions(width, height)?;
-
+    let (format, _, _) = checked_header(bytes)?;
+    let corrupt = corrupt_in(format);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(side_limits());
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
@@ -102,6 +92,38 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     image.apply_orientation(orientation);
     Ok(image.into_rgb8())
+}
+
+/// Runs the checks [`decode()`] makes before decoding — not empty, at most
+/// [`MAX_IMAGE_BYTES`], a JPEG, PNG or WebP signature, header dimensions
+/// within [`MAX_IMAGE_SIDE`] — and returns the declared width and height.
+///
+/// It reads the header only (microseconds, no pixel buffer), so a service
+/// can refuse a bad upload before it spends anything else on the request,
+/// such as a call to another service. Damage past the header is found by
+/// [`decode()`] alone.
+pub fn probe(bytes: &[u8]) -> Result<(u32, u32), DecodeError> {
+    let (_, width, height) = checked_header(bytes)?;
+    Ok((width, height))
+}
+
+/// The upload's format and declared size, after every [`probe`] check.
+fn checked_header(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), DecodeError> {
+    let format = accepted_format(bytes)?;
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(corrupt_in(format))?;
+    check_dimensions(width, height)?;
+    Ok((format, width, height))
+}
+
+/// A decoder error as [`DecodeError::Corrupt`] of `format`.
+fn corrupt_in(format: ImageFormat) -> impl Fn(image::ImageError) -> DecodeError + Copy {
+    let name = format_name(format);
+    move |e| DecodeError::Corrupt {
+        format: name,
+        detail: e.to_string(),
+    }
 }
 
 /// The format named by the signature, if it is one this crate accepts.
@@ -320,6 +342,25 @@ mod tests {
         assert_eq!(image.dimensions(), (2, 8), "portrait after rotation");
         // The left edge (dark) of the stored image is now the top.
         assert!(image.get_pixel(0, 0)[0] < image.get_pixel(0, 7)[0]);
+    }
+
+    #[test]
+    fn probe_reads_the_header_only() {
+        let bytes = png(64, 32);
+        assert_eq!(probe(&bytes), Ok((64, 32)));
+        // The header is whole, the pixels are not: only decoding sees it.
+        let truncated = &bytes[..bytes.len() - 20];
+        assert_eq!(probe(truncated), Ok((64, 32)));
+        assert!(matches!(
+            decode(truncated),
+            Err(DecodeError::Corrupt { .. })
+        ));
+        assert_eq!(probe(&[]), Err(DecodeError::Empty));
+        assert_eq!(probe(b"hello"), Err(DecodeError::NotAnImage));
+        assert!(matches!(
+            probe(&png(MAX_IMAGE_SIDE + 1, 1)),
+            Err(DecodeError::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Object detection and hand and face landmarks on photos, offline.
 //!
 //! * [`decode()`] turns upload bytes (JPEG, PNG or WebP) into upright RGB
-//!   pixels, refusing oversized or malformed input before decoding it.
+//!   pixels, refusing oversized or malformed input before decoding it;
+//!   [`probe()`] makes the same checks from the header alone.
 //! * [`nanodet::Detector`] finds the 80 COCO object classes (cups,
 //!   laptops, potted plants, books, …) with NanoDet.
 //! * [`hand::HandPipeline`] finds up to two hands: 21 landmarks each in
@@ -46,7 +47,7 @@ pub mod nms;
 pub mod preprocess;
 
 pub use coco::CocoClass;
-pub use decode::{decode, DecodeError, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};
+pub use decode::{decode, probe, DecodeError, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};
 pub use face::{FaceLandmarks, FaceOptions, FacePipeline};
 pub use geometry::{BoundingBox, Point, Point3, RotatedRect};
 pub use hand::{HandLandmarks, HandOptions, HandPipeline, Handedness};

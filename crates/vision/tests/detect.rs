@@ -56,6 +56,28 @@ fn finds_the_coffee_cup() {
 }
 
 #[test]
+fn finds_the_coffee_cup_in_a_lossy_webp() {
+    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/coffee.webp"))
+        .expect("read photo");
+    // RIFF/WEBP with a "VP8 " chunk: lossy ("VP8L" would be lossless).
+    assert_eq!(&bytes[8..16], b"WEBPVP8 ");
+    let image = vision::decode(&bytes).expect("decode webp");
+    assert_eq!(image.dimensions(), (600, 400));
+    let detections = detector().detect(&image).expect("detect");
+    let cup = best(&detections, CocoClass::Cup);
+    let from_jpeg = best(
+        &detector().detect(&photo("coffee.jpg")).expect("detect"),
+        CocoClass::Cup,
+    );
+    // Two lossy encodings of one photo: the same cup, boxes nearly equal
+    // (the left edge, where the saucer fades into the table, moves most).
+    assert!(
+        cup.bbox.iou(&from_jpeg.bbox) > 0.8,
+        "{cup:?} vs {from_jpeg:?}"
+    );
+}
+
+#[test]
 fn finds_the_cat() {
     let image = photo("chelsea.jpg");
     let detections = detector().detect(&image).expect("detect");

@@ -8,14 +8,20 @@
 //! service reports ready), and the [`fengshui`] library places them on the
 //! desk's grid and runs the rules of the service's database
 //! (`desk_rules.sqlite3` in the data directory; every call notices a change
-//! any process made). With `use_bazi`, the person's favourable and
+//! any process made, through `CreateRule`/`UpdateRule`/`DeleteRule` or
+//! another handle on the file). With `use_bazi`, the person's favourable and
 //! unfavourable elements come from bazi_analyzer (`xishen_jishen`) and steer
 //! the additions and removals.
 //!
 //! Bad input is `INVALID_ARGUMENT` naming the field: `image_data` (with the
 //! decoder's reason) and, with `use_bazi`, `solar_date`, `solar_time` or
-//! `gender` (bazi_analyzer's own message). A photo with no desk objects is
-//! a success with no items and a summary that says so.
+//! `gender` (bazi_analyzer's own message). The photo's header is checked
+//! before bazi_analyzer is asked, and an image error is reported before any
+//! error of the birth fields. Only desk classes are items, and only when
+//! they are not inside a person or animal found with more confidence (held,
+//! or a part NanoDet misreads): a photo with none (a cat, a person) is a
+//! success with no items, no advice and a summary that says so and names
+//! what the photo shows instead.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -27,15 +33,19 @@ use desk_fengshui_api::desk_fengshui_service_server::{
     DeskFengshuiService, DeskFengshuiServiceServer,
 };
 use desk_fengshui_api::{
-    DeskAnalysisRequest, DeskAnalysisResponse, DetectedItem, HealthCheckRequest,
-    HealthCheckResponse, ListRulesRequest, ListRulesResponse, Suggestion,
+    DeleteRuleRequest, DeskAnalysisRequest, DeskAnalysisResponse, DeskRule, DetectedItem,
+    HealthCheckRequest, HealthCheckResponse, ListRulesRequest, ListRulesResponse, PutRuleRequest,
+    RuleChange, Suggestion,
 };
-use fengshui::{DetectedObject, PersonalElements, RuleSet, RuleStore, StoreError};
+use fengshui::{
+    join_elements, DetectedObject, ItemKind, PersonalElements, Priority, Rule, RuleError, RuleSet,
+    RuleStore, StoreError, SuggestionKind,
+};
 use hifate_sdk::{Identity, Peer, PeerError};
 use serde_json::Value;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
-use vision::nanodet::Detector;
+use vision::nanodet::{Detection, Detector};
 use vision::CocoClass;
 
 /// Name of the service under the supervisor.
@@ -47,17 +57,55 @@ pub const DATABASE_FILE: &str = "desk_rules.sqlite3";
 /// The model's name in HealthCheck.
 pub const MODEL_NAME: &str = "nanodet (COCO-80, 416×416, ONNX via tract)";
 
-/// Largest request accepted: a 10 MB photo plus the birth fields (tonic's
-/// default of 4 MB would refuse photos the service promises to take).
-pub const MAX_REQUEST_BYTES: usize = vision::MAX_IMAGE_BYTES + 64 * 1024;
+/// Largest request the transport takes: twice the 10 MB photo rule, plus
+/// 1 MiB for the birth fields. tonic refuses a larger message itself, with
+/// `OUT_OF_RANGE` and a message that names neither the field nor the rule;
+/// below this limit [`vision::decode`] judges the photo and an over-size one
+/// is `INVALID_ARGUMENT` naming `image_data` and the allowed size. (tonic's
+/// default of 4 MB would refuse photos the service promises to take.)
+pub const MAX_REQUEST_BYTES: usize = 2 * vision::MAX_IMAGE_BYTES + 1024 * 1024;
 
-/// Classes that are not objects on the desk: the desk itself (COCO's
-/// "dining table", which NanoDet finds under most desk photos), and the
-/// toilet NanoDet sees in many cups and bowls (the TF.js library the model
-/// comes from drops that class for the same reason).
+/// Classes that are never mentioned: the desk itself (COCO's "dining
+/// table", which NanoDet finds under most desk photos), and the toilet
+/// NanoDet sees in many cups and bowls (the TF.js library the model comes
+/// from drops that class for the same reason). Other classes that are not
+/// desk items (a person, a cat) are named in the summary by [`fengshui`].
 const IGNORED_CLASSES: [CocoClass; 2] = [CocoClass::DiningTable, CocoClass::Toilet];
 
-/// The gRPC server of `service`, taking photos up to [`MAX_REQUEST_BYTES`].
+/// People and animals. A thing inside one of them is held or worn, or is a
+/// part of it that NanoDet reads as an object (a cat's face as a phone), so
+/// it is not on the desk; see [`part_of_a_living_thing`].
+const LIVING: [CocoClass; 11] = [
+    CocoClass::Person,
+    CocoClass::Bird,
+    CocoClass::Cat,
+    CocoClass::Dog,
+    CocoClass::Horse,
+    CocoClass::Sheep,
+    CocoClass::Cow,
+    CocoClass::Elephant,
+    CocoClass::Bear,
+    CocoClass::Zebra,
+    CocoClass::Giraffe,
+];
+
+/// Share of a thing's box that, inside the box of a person or animal found
+/// with more confidence, makes it part of them.
+const PART_OF_SHARE: f32 = 0.9;
+
+/// Whether `detection`, not itself a person or animal, lies almost wholly
+/// inside a person or animal that `all` holds with more confidence.
+fn part_of_a_living_thing(detection: &Detection, all: &[Detection]) -> bool {
+    !LIVING.contains(&detection.class)
+        && all.iter().any(|other| {
+            LIVING.contains(&other.class)
+                && other.score > detection.score
+                && detection.bbox.intersection_area(&other.bbox)
+                    >= PART_OF_SHARE * detection.bbox.area()
+        })
+}
+
+/// The gRPC server of `service`, taking requests up to [`MAX_REQUEST_BYTES`].
 pub fn server(service: DeskFengshui) -> DeskFengshuiServiceServer<DeskFengshui> {
     DeskFengshuiServiceServer::new(service).max_decoding_message_size(MAX_REQUEST_BYTES)
 }
@@ -121,15 +169,71 @@ impl DeskFengshui {
         })
     }
 
+    /// Runs `work` off the async threads: SQLite may wait for another
+    /// process's write (up to its busy timeout) and compiling the rules
+    /// takes a while, and the async threads also answer health checks.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&DeskFengshui) -> Result<T, Status> + Send + 'static,
+    ) -> Result<T, Status> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || work(&this))
+            .await
+            .map_err(|e| Status::internal(format!("the store task failed: {e}")))?
+    }
+
     /// The rules of the store's current version (recompiled when any
     /// process changed them since the last call).
-    fn current_rules(&self) -> Result<Arc<RuleSet>, Status> {
-        let version = self.store.version().map_err(store_status)?;
-        let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
-        if rules.version() != version {
-            *rules = Arc::new(self.store.rule_set().map_err(store_status)?);
+    async fn current_rules(&self) -> Result<Arc<RuleSet>, Status> {
+        self.blocking(|this| {
+            let version = this.store.version().map_err(store_status)?;
+            let mut rules = this.rules.lock().unwrap_or_else(|p| p.into_inner());
+            if rules.version() != version {
+                *rules = Arc::new(this.store.rule_set().map_err(store_status)?);
+                tracing::info!(version, rules = rules.len(), "desk rules reloaded");
+            }
+            Ok(rules.clone())
+        })
+        .await
+    }
+
+    /// The photo decoded and everything NanoDet finds in it, with the
+    /// photo's size and the time spent. Calls wait for a turn (see
+    /// `detecting`).
+    async fn detect(&self, image_data: Vec<u8>) -> Result<Detected, Status> {
+        let detector = self.detector.clone();
+        let _turn = self
+            .detecting
+            .acquire()
+            .await
+            .map_err(|_| Status::unavailable("the service is stopping"))?;
+        let started = Instant::now();
+        let (size, detections) = tokio::task::spawn_blocking(move || {
+            let image = vision::decode(&image_data).map_err(image_status)?;
+            let detections = detector
+                .detect(&image)
+                .map_err(|e| Status::internal(format!("detection failed: {e}")))?;
+            Ok::<_, Status>((image.dimensions(), detections))
+        })
+        .await
+        .map_err(|e| Status::internal(format!("the detection task failed: {e}")))??;
+        Ok(Detected {
+            size,
+            detections,
+            detect_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        })
+    }
+
+    /// The person's elements when `use_bazi` asks for them.
+    async fn elements_if_asked(
+        &self,
+        request: &DeskAnalysisRequest,
+    ) -> Result<Option<PersonalElements>, Status> {
+        if request.use_bazi {
+            self.elements(request).await.map(Some)
+        } else {
+            Ok(None)
         }
-        Ok(rules.clone())
     }
 
     /// The person's favourable and unfavourable elements, from bazi_analyzer.
@@ -155,32 +259,144 @@ impl DeskFengshui {
             .into_inner();
         elements_of(&answer.results_json).map_err(|detail| {
             Status::unavailable(format!(
-                "bazi_analyzer's xishen_jishen answer is unreadable ({detail})"
+                "bazi_analyzer's xishen_jishen answer is unreadable ({detail}); send use_bazi = false to analyse without the chart"
             ))
         })
     }
 }
 
+/// A photo's detections.
+struct Detected {
+    /// Width and height in pixels.
+    size: (u32, u32),
+    detections: Vec<Detection>,
+    detect_ms: i64,
+}
+
 /// The element names of `xishen_jishen.favourable` and `.unfavourable`.
+///
+/// Every part must be there: an answer without them (a changed
+/// bazi_analyzer) would otherwise give advice with no steering and no sign
+/// that anything was wrong.
 fn elements_of(results_json: &str) -> Result<PersonalElements, String> {
     let results: Value = serde_json::from_str(results_json).map_err(|e| e.to_string())?;
-    let names = |side: &str| -> Vec<String> {
-        results["xishen_jishen"][side]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|item| item["element"].as_str().map(str::to_owned))
-                    .collect()
+    let analysis = results
+        .get("xishen_jishen")
+        .ok_or("no xishen_jishen in the answer")?;
+    let names = |side: &str| -> Result<Vec<String>, String> {
+        let items = analysis
+            .get(side)
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("xishen_jishen.{side} is not a list"))?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                item.get("element")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("xishen_jishen.{side}[{i}] has no element name"))
             })
-            .unwrap_or_default()
+            .collect()
     };
-    PersonalElements::from_names(&names("favourable"), &names("unfavourable"))
+    PersonalElements::from_names(&names("favourable")?, &names("unfavourable")?)
         .map_err(|e| e.to_string())
 }
 
+/// A photo the decoder refused, as the caller's mistake naming the field.
+fn image_status(error: vision::DecodeError) -> Status {
+    hifate_sdk::invalid_argument(format!("image_data: {error}"))
+}
+
+/// A store failure as the status a caller can act on.
 fn store_status(error: StoreError) -> Status {
-    Status::unavailable(format!("the rules database failed: {error}"))
+    match error {
+        StoreError::Duplicate { .. } => Status::already_exists(error.to_string()),
+        StoreError::NotFound { .. } => Status::not_found(error.to_string()),
+        StoreError::Invalid(RuleError::Condition { source, .. }) => {
+            hifate_sdk::invalid_argument(format!("condition_json: {source}"))
+        }
+        StoreError::Invalid(RuleError::Field { field, message, .. }) => {
+            hifate_sdk::invalid_argument(format!("{field}: {message}"))
+        }
+        // A stored row this version cannot read: not something a retry fixes.
+        StoreError::CorruptRow { .. } => {
+            tracing::error!(error = %error, "the rules database holds a row this version cannot read");
+            Status::data_loss(error.to_string())
+        }
+        StoreError::Sqlite(_) => {
+            tracing::error!(error = %error, "the rules database failed");
+            Status::unavailable(format!("the rules database failed: {error}"))
+        }
+    }
+}
+
+/// A rule of a create or update request, each field checked by name.
+fn rule_of(request: PutRuleRequest) -> Result<Rule, Status> {
+    let rule = request
+        .rule
+        .ok_or_else(|| hifate_sdk::invalid_argument("rule: is missing"))?;
+    let refused =
+        |field: &str, message: String| hifate_sdk::invalid_argument(format!("{field}: {message}"));
+    let kind = SuggestionKind::parse(&rule.kind).ok_or_else(|| {
+        refused(
+            "kind",
+            format!("{:?} is not adjustment, addition or removal", rule.kind),
+        )
+    })?;
+    let item = ItemKind::from_class(&rule.item).ok_or_else(|| {
+        refused(
+            "item",
+            format!(
+                "{:?} is not an item class; ListRules shows the classes in use",
+                rule.item
+            ),
+        )
+    })?;
+    let condition = serde_json::from_str(&rule.condition_json)
+        .map_err(|e| refused("condition_json", format!("is not JSON ({e})")))?;
+    let priority = Priority::parse(&rule.priority).ok_or_else(|| {
+        refused(
+            "priority",
+            format!("{:?} is not high, medium or low", rule.priority),
+        )
+    })?;
+    let element = if rule.element.is_empty() {
+        item.element()
+    } else {
+        fengshui::parse_element(&rule.element).map_err(|e| refused("element", e.to_string()))?
+    };
+    Ok(Rule {
+        code: rule.code,
+        kind,
+        item,
+        condition,
+        ideal_position: rule.ideal_position,
+        reason: rule.reason,
+        priority,
+        element,
+        score_delta: rule.score_delta,
+        enabled: rule.enabled,
+    })
+}
+
+fn to_proto(rule: &Rule) -> DeskRule {
+    DeskRule {
+        code: rule.code.clone(),
+        kind: rule.kind.as_str().to_owned(),
+        item: rule.item.class().to_owned(),
+        condition_json: rule.condition.to_string(),
+        ideal_position: rule.ideal_position.clone(),
+        reason: rule.reason.clone(),
+        priority: rule.priority.as_str().to_owned(),
+        element: rule.element.as_str().to_owned(),
+        score_delta: rule.score_delta,
+        enabled: rule.enabled,
+    }
+}
+
+fn wire_version(version: u64) -> i64 {
+    i64::try_from(version).unwrap_or(i64::MAX)
 }
 
 fn suggestion(s: &fengshui::Suggestion) -> Suggestion {
@@ -196,14 +412,6 @@ fn suggestion(s: &fengshui::Suggestion) -> Suggestion {
     }
 }
 
-fn joined(elements: &[fengshui::Element]) -> String {
-    elements
-        .iter()
-        .map(|e| e.as_str())
-        .collect::<Vec<_>>()
-        .join("、")
-}
-
 #[tonic::async_trait]
 impl DeskFengshuiService for DeskFengshui {
     async fn analyze_desk(
@@ -212,34 +420,24 @@ impl DeskFengshuiService for DeskFengshui {
     ) -> Result<Response<DeskAnalysisResponse>, Status> {
         let mut request = request.into_inner();
         let image_data = std::mem::take(&mut request.image_data);
-        let elements = if request.use_bazi {
-            Some(self.elements(&request).await?)
-        } else {
-            None
-        };
-        let detector = self.detector.clone();
-        let _turn = self
-            .detecting
-            .acquire()
-            .await
-            .map_err(|_| Status::unavailable("the service is stopping"))?;
-        let started = Instant::now();
-        let (image_size, detections) = tokio::task::spawn_blocking(move || {
-            let image = vision::decode(&image_data)
-                .map_err(|e| hifate_sdk::invalid_argument(format!("image_data: {e}")))?;
-            let size = image.dimensions();
-            let detections = detector
-                .detect(&image)
-                .map_err(|e| Status::internal(format!("detection failed: {e}")))?;
-            Ok::<_, Status>((size, detections))
-        })
-        .await
-        .map_err(|e| Status::internal(format!("the detection task failed: {e}")))??;
-        let detect_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let (width, height) = image_size;
+        // The header first (no pixels decoded): most bad uploads are refused
+        // before bazi_analyzer is asked anything.
+        vision::probe(&image_data).map_err(image_status)?;
+        // Detection and the chart run at once; a photo damaged past its
+        // header is still reported before any trouble with the birth fields.
+        let (detected, elements) =
+            tokio::join!(self.detect(image_data), self.elements_if_asked(&request));
+        let Detected {
+            size: (width, height),
+            detections,
+            detect_ms,
+        } = detected?;
+        let elements = elements?;
         let objects: Vec<DetectedObject> = detections
             .iter()
-            .filter(|d| !IGNORED_CLASSES.contains(&d.class))
+            .filter(|d| {
+                !IGNORED_CLASSES.contains(&d.class) && !part_of_a_living_thing(d, &detections)
+            })
             .map(|d| {
                 let n = d.bbox.normalised(width, height);
                 DetectedObject {
@@ -249,7 +447,7 @@ impl DeskFengshuiService for DeskFengshui {
                 }
             })
             .collect();
-        let rules = self.current_rules()?;
+        let rules = self.current_rules().await?;
         let report = fengshui::analyze(&objects, &rules, elements.as_ref());
         let scale = [width, height, width, height].map(f64::from);
         let items = report
@@ -281,11 +479,11 @@ impl DeskFengshuiService for DeskFengshui {
             error: String::new(),
             xishen: elements
                 .as_ref()
-                .map(|e| joined(&e.favourable))
+                .map(|e| join_elements(&e.favourable))
                 .unwrap_or_default(),
             jishen: elements
                 .as_ref()
-                .map(|e| joined(&e.unfavourable))
+                .map(|e| join_elements(&e.unfavourable))
                 .unwrap_or_default(),
             detect_ms,
         }))
@@ -295,12 +493,12 @@ impl DeskFengshuiService for DeskFengshui {
         &self,
         _request: Request<HealthCheckRequest>,
     ) -> Result<Response<HealthCheckResponse>, Status> {
-        let rules = self.current_rules()?;
+        let rules = self.current_rules().await?;
         Ok(Response::new(HealthCheckResponse {
             status: "healthy".to_owned(),
             version: self.identity.version.to_string(),
             model: MODEL_NAME.to_owned(),
-            rules_version: i64::try_from(rules.version()).unwrap_or(i64::MAX),
+            rules_version: wire_version(rules.version()),
         }))
     }
 
@@ -308,13 +506,12 @@ impl DeskFengshuiService for DeskFengshui {
         &self,
         _request: Request<ListRulesRequest>,
     ) -> Result<Response<ListRulesResponse>, Status> {
-        let store = self.store.clone();
-        let (rules, version) = tokio::task::spawn_blocking(move || {
-            Ok::<_, StoreError>((store.rules()?, store.version()?))
-        })
-        .await
-        .map_err(|e| Status::internal(format!("the store task failed: {e}")))?
-        .map_err(store_status)?;
+        let (rules, version) = self
+            .blocking(|this| {
+                let rules = this.store.rules().map_err(store_status)?;
+                Ok((rules, this.store.version().map_err(store_status)?))
+            })
+            .await?;
         let rules: Vec<Value> = rules
             .iter()
             .map(|rule| {
@@ -336,7 +533,126 @@ impl DeskFengshuiService for DeskFengshui {
         let rules_json = Value::Array(rules).to_string();
         Ok(Response::new(ListRulesResponse {
             rules_json,
-            version: i64::try_from(version).unwrap_or(i64::MAX),
+            version: wire_version(version),
         }))
+    }
+
+    async fn create_rule(
+        &self,
+        request: Request<PutRuleRequest>,
+    ) -> Result<Response<RuleChange>, Status> {
+        let rule = rule_of(request.into_inner())?;
+        let version = self
+            .blocking({
+                let rule = rule.clone();
+                move |this| this.store.create(&rule).map_err(store_status)
+            })
+            .await?;
+        Ok(Response::new(RuleChange {
+            rule: Some(to_proto(&rule)),
+            version: wire_version(version),
+        }))
+    }
+
+    async fn update_rule(
+        &self,
+        request: Request<PutRuleRequest>,
+    ) -> Result<Response<RuleChange>, Status> {
+        let rule = rule_of(request.into_inner())?;
+        let version = self
+            .blocking({
+                let rule = rule.clone();
+                move |this| this.store.update(&rule).map_err(store_status)
+            })
+            .await?;
+        Ok(Response::new(RuleChange {
+            rule: Some(to_proto(&rule)),
+            version: wire_version(version),
+        }))
+    }
+
+    async fn delete_rule(
+        &self,
+        request: Request<DeleteRuleRequest>,
+    ) -> Result<Response<RuleChange>, Status> {
+        let code = request.into_inner().code;
+        let version = self
+            .blocking(move |this| this.store.delete(&code).map_err(store_status))
+            .await?;
+        Ok(Response::new(RuleChange {
+            rule: None,
+            version: wire_version(version),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vision::BoundingBox;
+
+    fn detection(class: CocoClass, score: f32, [x0, y0, x1, y1]: [f32; 4]) -> Detection {
+        Detection {
+            class,
+            score,
+            bbox: BoundingBox { x0, y0, x1, y1 },
+        }
+    }
+
+    #[test]
+    fn a_thing_inside_a_more_confident_person_or_animal_is_part_of_it() {
+        let cat = detection(CocoClass::Cat, 0.6, [0.0, 0.0, 400.0, 300.0]);
+        let phone = detection(CocoClass::CellPhone, 0.4, [300.0, 100.0, 340.0, 160.0]);
+        let all = [cat, phone];
+        assert!(part_of_a_living_thing(&phone, &all));
+        // The animal itself is never part of another.
+        let person = detection(CocoClass::Person, 0.9, [0.0, 0.0, 400.0, 300.0]);
+        assert!(!part_of_a_living_thing(&cat, &[person, cat]));
+        // More confident than the animal: a thing of its own.
+        let sure = detection(CocoClass::CellPhone, 0.7, [300.0, 100.0, 340.0, 160.0]);
+        assert!(!part_of_a_living_thing(&sure, &[cat, sure]));
+        // Half outside: beside it, not part of it.
+        let beside = detection(CocoClass::Cup, 0.4, [380.0, 100.0, 420.0, 160.0]);
+        assert!(!part_of_a_living_thing(&beside, &[cat, beside]));
+        // Inside a thing that is not alive (the desk, a false class): kept.
+        let table = detection(CocoClass::DiningTable, 0.8, [0.0, 0.0, 400.0, 300.0]);
+        assert!(!part_of_a_living_thing(&phone, &[table, phone]));
+    }
+
+    #[test]
+    fn elements_are_read_from_xishen_jishen() {
+        let answer = r#"{"xishen_jishen": {
+            "favourable": [{"element": "水"}, {"element": "木"}],
+            "unfavourable": [{"element": "火"}]}}"#;
+        let elements = elements_of(answer).expect("readable");
+        assert_eq!(join_elements(&elements.favourable), "水、木");
+        assert_eq!(join_elements(&elements.unfavourable), "火");
+    }
+
+    #[test]
+    fn an_answer_without_the_elements_is_unreadable() {
+        for (answer, expected) in [
+            (r#"{}"#, "no xishen_jishen"),
+            (
+                r#"{"xishen_jishen": {"unfavourable": []}}"#,
+                "xishen_jishen.favourable is not a list",
+            ),
+            (
+                r#"{"xishen_jishen": {"favourable": [], "unfavourable": {}}}"#,
+                "xishen_jishen.unfavourable is not a list",
+            ),
+            (
+                r#"{"xishen_jishen": {"favourable": [{"name": "水"}], "unfavourable": []}}"#,
+                "xishen_jishen.favourable[0] has no element name",
+            ),
+            (
+                r#"{"xishen_jishen": {"favourable": [{"element": "风"}], "unfavourable": []}}"#,
+                "风",
+            ),
+            ("not json", "expected"),
+        ] {
+            let error = elements_of(answer).expect_err(answer);
+            assert!(error.contains(expected), "{answer}: {error}");
+        }
     }
 }

@@ -3,12 +3,17 @@
 
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::Multipart;
+use axum::http::StatusCode;
 
 use crate::request::invalid;
 use crate::ApiError;
 
+/// The photo services' limit (10 MiB): a larger photo is refused by them
+/// anyway, so the gateway does not forward it.
+const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
+
 /// Largest upload: a 10 MB photo and the form's other fields.
-pub(crate) const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024 + 64 * 1024;
+pub(crate) const MAX_UPLOAD_BYTES: usize = MAX_PHOTO_BYTES + 64 * 1024;
 
 /// The names the photo's field may have, in the order they are looked for.
 const IMAGE_FIELDS: [&str; 2] = ["image", "file"];
@@ -36,6 +41,16 @@ pub(crate) async fn read(
         ))
     })?;
     let unreadable = |e: MultipartError| {
+        // Only the photo can make a form this large, so the field to fix is
+        // the image.
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return invalid(
+                "image",
+                format!(
+                    "image: the upload is larger than the {MAX_UPLOAD_BYTES} bytes a form may have; send a photo of at most 10 MB ({MAX_PHOTO_BYTES} bytes)"
+                ),
+            );
+        }
         ApiError::BadRequest(format!(
             "the multipart form is unreadable ({e}); send multipart/form-data with an image field of at most 10 MB"
         ))

@@ -1147,6 +1147,89 @@ async fn smart_analyze_answers_with_the_chart_the_rules_and_the_years_named() {
     assert_eq!(data["fortune"], Value::Null);
 }
 
+/// smart-analyze's answer to `question` for the chart of 1990-01-15 12:00
+/// (male) on [`TODAY`]: its `data`.
+async fn smart_analysis(gateway: SocketAddr, question: &str) -> Value {
+    let path = with_query(
+        "/api/v1/smart-fortune/smart-analyze",
+        &[
+            ("question", question),
+            ("solar_date", "1990-01-15"),
+            ("solar_time", "12:00"),
+            ("gender", "male"),
+            ("current_date", TODAY),
+        ],
+    );
+    let reply = send(gateway, Method::GET, &path, "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["success"], true, "{body}");
+    body["data"].clone()
+}
+
+/// The years of the answer's `fortune.liunian`.
+fn liunian_years(data: &Value) -> Vec<i64> {
+    data["fortune"]["liunian"]
+        .as_array()
+        .map(|years| years.iter().filter_map(|y| y["year"].as_i64()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn smart_analyze_answers_several_intents_a_range_and_no_time() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_question_gateway(dir.path()).await;
+
+    // Two intents: the rules of both intents' rule types, and no other.
+    let data = smart_analysis(gateway, CAREER_AND_WEALTH).await;
+    let intent = &data["intent"];
+    let intents = strings(&intent["intents"]);
+    assert!(
+        intents.contains(&"career") && intents.contains(&"wealth"),
+        "{intent}"
+    );
+    let asked = strings(&intent["rule_types"]);
+    for wanted in ["ten_god", "wangshuai", "xishen", "element"] {
+        assert!(asked.contains(&wanted), "{wanted} not in {asked:?}");
+    }
+    let rules = data["rules"].as_array().expect("rules is a JSON array");
+    assert!(!rules.is_empty(), "{data}");
+    for rule in rules {
+        let rule_type = rule["rule_type"].as_str().unwrap_or_default();
+        assert!(asked.contains(&rule_type), "{rule_type} not in {asked:?}");
+    }
+    assert_eq!(data["fortune"]["target_years"], json!([2027]));
+    assert_eq!(liunian_years(&data), [2027]);
+
+    // A range: 未来三年 on 2026-11-25 is 2027–2029, all three years and
+    // the luck pillar 2023–2032 (癸酉) that holds them.
+    let data = smart_analysis(gateway, "未来三年我的财运如何").await;
+    assert_eq!(data["intent"]["time_intent"]["type"], "future_years");
+    assert_eq!(data["intent"]["time_intent"]["is_explicit"], true);
+    assert_eq!(data["fortune"]["target_years"], json!([2027, 2028, 2029]));
+    assert_eq!(liunian_years(&data), [2027, 2028, 2029]);
+    let dayun = data["fortune"]["dayun"].as_array().expect("dayun");
+    assert_eq!(dayun.len(), 1, "{dayun:?}");
+    assert_eq!(dayun[0]["ganzhi"], "癸酉");
+
+    // No time named: the current year (of current_date) is read.
+    let data = smart_analysis(gateway, "我的性格有什么优点").await;
+    assert!(
+        strings(&data["intent"]["intents"]).contains(&"personality"),
+        "{}",
+        data["intent"]
+    );
+    assert_eq!(data["intent"]["time_intent"], Value::Null);
+    assert_eq!(data["fortune"]["target_years"], json!([2026]));
+    assert_eq!(liunian_years(&data), [2026]);
+    assert_eq!(
+        data["fortune"]["dayun"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        data["fortune"]
+    );
+}
+
 #[tokio::test]
 async fn question_mistakes_are_named_and_a_missing_classifier_is_503() {
     let dir = tempfile::tempdir().expect("data dir");
@@ -1435,6 +1518,70 @@ async fn desk_form_mistakes_are_named_and_a_missing_service_is_503() {
     assert_unavailable(&reply, "desk_fengshui");
     let reply = send(without, Method::GET, "/api/v2/desk-fengshui/rules", "").await;
     assert_unavailable(&reply, "desk_fengshui");
+}
+
+/// CRC-32 (PNG's chunk checksum), so a rewritten PNG header stays valid.
+fn png_crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[tokio::test]
+async fn oversized_desk_photos_are_refused_naming_the_field() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let gateway = start_desk_gateway(dir.path()).await;
+
+    // 11 MB: over the form's limit, refused by the gateway itself.
+    let mut eleven_mb = b"\x89PNG\r\n\x1a\n".to_vec();
+    eleven_mb.resize(11 * 1024 * 1024, 0);
+    let reply = analyze_desk(gateway, &[jpeg("image", &eleven_mb)]).await;
+    assert_invalid(&reply, "image");
+    assert!(
+        reply.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("at most 10 MB (10485760 bytes)"),
+        "{}",
+        reply.text
+    );
+
+    // 9000 px wide (the header of the 416×416 cup photo, rewritten): a
+    // small upload the service's decoder refuses from its header.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../crates/vision/tests/data/coffee_416.png");
+    let mut wide = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    wide[16..20].copy_from_slice(&9000u32.to_be_bytes());
+    let crc = png_crc32(&wide[12..29]);
+    wide[29..33].copy_from_slice(&crc.to_be_bytes());
+    let reply = analyze_desk(
+        gateway,
+        &[FormField::File {
+            name: "image",
+            file_name: "desk.png",
+            content_type: "image/png",
+            bytes: &wide,
+        }],
+    )
+    .await;
+    assert_invalid(&reply, "image_data");
+    assert!(
+        reply.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("9000×416 pixels, more than 8000 on a side"),
+        "{}",
+        reply.text
+    );
 }
 
 #[tokio::test]
