@@ -110,8 +110,9 @@ struct Nearest {
 }
 
 impl Classifier {
-    /// Builds a classifier for `version`. With an embedder, every prototype
-    /// sentence is embedded now, so classification embeds only the question.
+    /// Builds a classifier for `version`. With an embedder (and a version
+    /// that gives embeddings a weight), every prototype sentence is embedded
+    /// now, in one batch, so classification embeds only the question.
     pub fn new(
         version: ModelVersion,
         embedder: Option<Arc<dyn Embedder>>,
@@ -136,24 +137,49 @@ impl Classifier {
             None => None,
         };
         let mut prototypes = Vec::new();
-        if let Some(e) = &embedder {
-            let sentences = version
+        // A version that gives the embeddings no weight does not pay for
+        // them: no prototype (nor, then, any question) is embedded.
+        if let Some(e) = embedder
+            .as_ref()
+            .filter(|_| version.signal_weights.embeddings > 0.0)
+        {
+            let sentences: Vec<(Option<Intent>, &str)> = version
                 .prototypes
                 .intents
                 .iter()
-                .flat_map(|(i, s)| s.iter().map(move |s| (Some(*i), s)))
-                .chain(version.prototypes.off_topic.iter().map(|s| (None, s)));
-            for (intent, sentence) in sentences {
-                let vector = e.embed(sentence).map_err(|source| Error::Prototypes {
+                .flat_map(|(i, s)| s.iter().map(move |s| (Some(*i), s.as_str())))
+                .chain(
+                    version
+                        .prototypes
+                        .off_topic
+                        .iter()
+                        .map(|s| (None, s.as_str())),
+                )
+                .collect();
+            let texts: Vec<&str> = sentences.iter().map(|(_, s)| *s).collect();
+            let vectors = e.embed_batch(&texts).map_err(|source| Error::Prototypes {
+                version: version.id.clone(),
+                source,
+            })?;
+            if vectors.len() != sentences.len() {
+                return Err(Error::Prototypes {
                     version: version.id.clone(),
-                    source,
-                })?;
-                prototypes.push(Prototype {
-                    intent,
-                    sentence: sentence.clone(),
-                    vector,
+                    source: crate::embed::EmbedError::Model(format!(
+                        "{} vectors for {} prototype sentences",
+                        vectors.len(),
+                        sentences.len()
+                    )),
                 });
             }
+            prototypes = sentences
+                .into_iter()
+                .zip(vectors)
+                .map(|((intent, sentence), vector)| Prototype {
+                    intent,
+                    sentence: sentence.to_owned(),
+                    vector,
+                })
+                .collect();
         }
         Ok(Classifier {
             version,
@@ -214,12 +240,13 @@ impl Classifier {
             let x = index.vectorize(&text::features(&normalized), &hits.score_features());
             signals.push(self.classifier_signal(&x, &mut reasons, &mut contributions));
         }
-        if let Some(e) = &self.embedder {
+        if let Some(e) = self
+            .embedder
+            .as_ref()
+            .filter(|_| !self.prototypes.is_empty())
+        {
             match e.embed(question) {
-                Ok(v) if !self.prototypes.is_empty() => {
-                    signals.push(self.embedding_signal(&v, e.name(), &mut reasons));
-                }
-                Ok(_) => {}
+                Ok(v) => signals.push(self.embedding_signal(&v, e.name(), &mut reasons)),
                 Err(err) => reasons.push(format!("embeddings unavailable ({err})")),
             }
         }
@@ -312,7 +339,9 @@ impl Classifier {
         }
     }
 
-    fn nearest(&self, v: &[f32]) -> ([f32; 10], [usize; 10], Nearest) {
+    /// Per intent, the cosine of its nearest prototype; and the nearest
+    /// prototypes overall.
+    fn nearest(&self, v: &[f32]) -> ([f32; 10], Nearest) {
         let mut best = [f32::NEG_INFINITY; 10];
         let mut which = [usize::MAX; 10];
         let mut off: Option<(String, f32)> = None;
@@ -343,7 +372,6 @@ impl Classifier {
             });
         (
             best,
-            which,
             Nearest {
                 best: top,
                 off_topic: off,
@@ -353,7 +381,7 @@ impl Classifier {
 
     fn embedding_signal(&self, v: &[f32], name: &str, reasons: &mut Vec<String>) -> SignalScores {
         let t = &self.version.thresholds;
-        let (best, _, nearest) = self.nearest(v);
+        let (best, nearest) = self.nearest(v);
         let mut intents = [0.0f32; 10];
         let top = nearest.best.as_ref().map_or(0.0, |b| b.2);
         for i in Intent::ALL {

@@ -6,9 +6,12 @@
 //! question outside fortune telling) and optional notes. Lines starting
 //! with `#` are comments.
 
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 
-use crate::intents::Intent;
+use crate::intents::{sorted_set, Intent, OFF_TOPIC};
+use crate::text::fnv1a;
 
 const LABELED: &str = include_str!("../data/labeled.tsv");
 
@@ -24,12 +27,9 @@ pub struct Example {
 impl Example {
     /// A fortune question with the given intents (sorted, deduplicated).
     pub fn fortune(question: &str, intents: &[Intent]) -> Example {
-        let mut intents = intents.to_vec();
-        intents.sort();
-        intents.dedup();
         Example {
             question: question.to_owned(),
-            intents,
+            intents: sorted_set(intents),
             fortune_related: true,
         }
     }
@@ -42,6 +42,34 @@ impl Example {
             fortune_related: false,
         }
     }
+}
+
+/// Deserialises stored examples (a version's feedback examples), skipping
+/// intent names this release does not know, as [`crate::intents`] does for
+/// a version's maps. A fortune question left without any known intent is
+/// dropped: it teaches nothing this release can answer.
+pub(crate) fn lenient_examples<'de, D>(deserializer: D) -> Result<Vec<Example>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Stored {
+        question: String,
+        intents: Vec<String>,
+        fortune_related: bool,
+    }
+    let stored = Vec::<Stored>::deserialize(deserializer)?;
+    Ok(stored
+        .into_iter()
+        .filter_map(|s| {
+            let known: Vec<Intent> = s.intents.iter().filter_map(|n| n.parse().ok()).collect();
+            match (s.fortune_related, known.is_empty()) {
+                (false, _) => Some(Example::off_topic(&s.question)),
+                (true, false) => Some(Example::fortune(&s.question, &known)),
+                (true, true) => None,
+            }
+        })
+        .collect())
 }
 
 /// A line of the labeled set that cannot be read.
@@ -69,7 +97,7 @@ pub fn parse(text: &str) -> Result<Vec<Example>, ParseError> {
             });
         }
         let labels = cols.next().unwrap_or("").trim();
-        if labels.is_empty() || labels == "off_topic" {
+        if labels.is_empty() || labels == OFF_TOPIC {
             out.push(Example::off_topic(question));
             continue;
         }
@@ -86,48 +114,43 @@ pub fn parse(text: &str) -> Result<Vec<Example>, ParseError> {
     Ok(out)
 }
 
-/// Every labeled question shipped with the crate. The file is checked by the
-/// crate's tests, so a parse failure cannot reach a release; should it
-/// happen anyway the bad lines are skipped rather than panicking.
-pub fn labeled() -> Vec<Example> {
-    parse(LABELED).unwrap_or_else(|_| {
-        LABELED
-            .lines()
-            .filter_map(|l| parse(l).ok())
-            .flatten()
-            .collect()
-    })
-}
-
-/// FNV-1a, a fixed hash: the split must not change between runs, platforms
-/// or Rust releases (std's hasher is randomly seeded).
-fn stable_hash(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.as_bytes() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+/// Every labeled question shipped with the crate, parsed once. The file is
+/// checked by the crate's tests, so a parse failure cannot reach a release;
+/// should it happen anyway the bad lines are skipped rather than panicking.
+pub fn labeled() -> &'static [Example] {
+    static LABELED_SET: LazyLock<Vec<Example>> = LazyLock::new(|| {
+        parse(LABELED).unwrap_or_else(|_| {
+            LABELED
+                .lines()
+                .filter_map(|l| parse(l).ok())
+                .flatten()
+                .collect()
+        })
+    });
+    &LABELED_SET
 }
 
 /// Whether a question belongs to the held-out part (about one in four,
-/// decided by a hash of the question text).
+/// decided by a fixed hash of the question text, so the split is the same
+/// on every run, platform and Rust release).
 pub fn is_held_out(question: &str) -> bool {
-    stable_hash(question) % 4 == 0
+    fnv1a(question.as_bytes()) % 4 == 0
 }
 
 /// The ~75 % used for training.
 pub fn train_split() -> Vec<Example> {
     labeled()
-        .into_iter()
+        .iter()
         .filter(|e| !is_held_out(&e.question))
+        .cloned()
         .collect()
 }
 
 /// The ~25 % never trained on, for evaluation.
 pub fn held_out() -> Vec<Example> {
     labeled()
-        .into_iter()
+        .iter()
         .filter(|e| is_held_out(&e.question))
+        .cloned()
         .collect()
 }

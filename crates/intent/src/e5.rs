@@ -36,12 +36,22 @@ impl E5Embedder {
     }
 }
 
+fn embed_error(error: e5::E5Error) -> EmbedError {
+    match error {
+        e5::E5Error::Text(problem) => EmbedError::Input(problem.to_string()),
+        other => EmbedError::Model(other.to_string()),
+    }
+}
+
 impl Embedder for E5Embedder {
     fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        self.0.embed(text).map_err(|error| match error {
-            e5::E5Error::Text(problem) => EmbedError::Input(problem.to_string()),
-            other => EmbedError::Model(other.to_string()),
-        })
+        self.0.embed(text).map_err(embed_error)
+    }
+
+    /// The engine's batch call: each weight matrix is read once for the
+    /// whole batch, several times faster than one text at a time.
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.0.embed_batch(texts).map_err(embed_error)
     }
 
     fn name(&self) -> &str {

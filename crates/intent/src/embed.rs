@@ -5,11 +5,19 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::intents::Intent;
+use crate::text::fnv1a;
 
 /// Turns a sentence into a vector. Implementations return L2-normalised
 /// vectors, so cosine similarity is a dot product.
 pub trait Embedder: Send + Sync {
     fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError>;
+    /// Embeds many texts; row `i` is `texts[i]`'s vector. A classifier
+    /// embeds all its prototype sentences at once when it is built; a model
+    /// that streams its weights once per batch instead of once per text
+    /// overrides this (the default embeds one text after another).
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        texts.iter().map(|text| self.embed(text)).collect()
+    }
     /// A short name for health checks and reasoning ("multilingual-e5-small").
     fn name(&self) -> &str;
 }
@@ -27,6 +35,7 @@ pub enum EmbedError {
 /// embedding signal compares a question with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Prototypes {
+    #[serde(deserialize_with = "crate::intents::lenient_map")]
     pub intents: BTreeMap<Intent, Vec<String>>,
     pub off_topic: Vec<String>,
 }
@@ -196,15 +205,6 @@ impl Default for CharBigramEmbedder {
     fn default() -> Self {
         CharBigramEmbedder::new(512)
     }
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 impl Embedder for CharBigramEmbedder {

@@ -35,4 +35,19 @@ pub enum Error {
     UnknownVersion(String),
     #[error("the intent database has no deployed version; deploy one with IntentStore::deploy()")]
     NothingDeployed,
+    /// A version named by a caller is not stored.
+    #[error("there is no classifier version {version:?} (stored: {})", stored.join(", "))]
+    NoSuchVersion {
+        version: String,
+        stored: Vec<String>,
+    },
+    /// [`crate::IntentStore::deploy_if_current`]: another deployment landed
+    /// since the caller read the deployed version, so `version` was compared
+    /// with a version that no longer serves.
+    #[error("{version} was compared with {expected}, but {current} has been deployed since; compare {version} with {current} and deploy again")]
+    DeploymentMoved {
+        version: String,
+        expected: String,
+        current: String,
+    },
 }

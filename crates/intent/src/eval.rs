@@ -40,7 +40,7 @@ pub struct Evaluation {
     /// Share of questions whose predicted intent set equals the expected set
     /// exactly (an off-topic question is right when judged off-topic).
     pub accuracy: f32,
-    /// Mean F1 over the intents that occur in the examples.
+    /// See [`macro_f1`].
     pub macro_f1: f32,
     pub per_intent: BTreeMap<Intent, Prf>,
     pub cases: Vec<CaseResult>,
@@ -100,6 +100,29 @@ pub(crate) fn per_intent<'a>(
     out
 }
 
+/// Macro-averaged F1: the mean F1 of the intents some question truly
+/// carries (support > 0); 0 when there are none.
+///
+/// An intent that was only ever predicted wrongly, never true, is left out.
+/// Its F1 is 0 whatever else happens, so counting it would make the number
+/// depend on which intents happen to be absent from a set of questions (a
+/// week's feedback has few) rather than on how well the present ones are
+/// recognised; its false positives still lower the accuracy reported beside
+/// it. The evaluation of versions and the weekly report both use this one
+/// definition, so their numbers compare.
+pub fn macro_f1(per_intent: &BTreeMap<Intent, Prf>) -> f32 {
+    let supported: Vec<f32> = per_intent
+        .values()
+        .filter(|p| p.support > 0)
+        .map(|p| p.f1)
+        .collect();
+    if supported.is_empty() {
+        0.0
+    } else {
+        supported.iter().sum::<f32>() / supported.len() as f32
+    }
+}
+
 /// The intents a classification asserts (none when off-topic), sorted.
 pub fn predicted_set(c: &Classification) -> Vec<Intent> {
     if !c.is_fortune_related {
@@ -131,19 +154,9 @@ pub fn evaluate(classifier: &Classifier, examples: &[Example], today: Date) -> E
             .iter()
             .map(|c| (c.expected.as_slice(), c.predicted.as_slice())),
     );
-    let supported: Vec<f32> = per_intent
-        .values()
-        .filter(|p| p.support > 0)
-        .map(|p| p.f1)
-        .collect();
-    let macro_f1 = if supported.is_empty() {
-        0.0
-    } else {
-        supported.iter().sum::<f32>() / supported.len() as f32
-    };
     Evaluation {
         accuracy,
-        macro_f1,
+        macro_f1: macro_f1(&per_intent),
         per_intent,
         cases,
     }

@@ -5,14 +5,20 @@
 //! 1. **Retrains** the classifier on the labeled training split plus every
 //!    feedback question that tells its true intents (this round's and those
 //!    carried by the current version), feedback counting
-//!    [`FEEDBACK_WEIGHT`] times a labeled question. If a corrected question
-//!    is still misread, its weight is doubled and training repeats (at most
-//!    [`MAX_ROUNDS`] times), so a user's correction sticks.
+//!    [`FEEDBACK_WEIGHT`] times a labeled question. A question a user
+//!    marked off-topic ([`Correction::OffTopic`]) is a negative of the
+//!    relevance head, as the labeled off-topic questions are. If a corrected
+//!    question is still misread, its weight is doubled and training repeats
+//!    (at most [`MAX_ROUNDS`] times), so a user's correction sticks.
 //! 2. **Proposes lexicon terms** from misclassified questions: each jieba
 //!    word (two characters or more, not a stop word) of a question whose
 //!    correct intent was missed is scored by the log-odds ratio of that
 //!    intent against all other questions of the training corpus; words at or
 //!    above [`ADD_LOG_ODDS`] are added with a weight growing with the score.
+//!    Words of a question marked off-topic are scored the same way for the
+//!    off-topic questions and join the lexicon's off-topic terms: while a
+//!    fortune term of the lexicon fires and no off-topic one does, the
+//!    lexicon alone keeps the question relevant.
 //! 3. **Removes lexicon terms** that fired for a wrongly predicted intent and
 //!    whose log-odds for that intent, with the corrections counted, are
 //!    below [`REMOVE_LOG_ODDS`]: the corpus no longer supports them.
@@ -25,7 +31,7 @@ use crate::classifier::Classifier;
 use crate::dataset::{self, Example};
 use crate::embed::Prototypes;
 use crate::eval::predicted_set;
-use crate::feedback::{Feedback, Verdict};
+use crate::feedback::{Correction, Feedback, Verdict};
 use crate::intents::Intent;
 use crate::logistic::{self, TrainingParams, TrainingRow};
 use crate::text;
@@ -45,6 +51,9 @@ pub const MAX_ROUNDS: usize = 4;
 pub struct Improvement {
     pub version: ModelVersion,
     pub added_terms: Vec<(Intent, String)>,
+    /// Terms added to the lexicon's off-topic list, from questions users
+    /// said are not about fortune telling.
+    pub added_off_topic_terms: Vec<String>,
     pub removed_terms: Vec<(Intent, String)>,
     pub reasoning: String,
 }
@@ -53,16 +62,18 @@ pub struct Improvement {
 struct Doc {
     text: String,
     intents: Vec<Intent>,
+    fortune_related: bool,
     weight: f32,
 }
 
-/// Log-odds ratio (0.5-smoothed) that a text containing `term` carries
-/// `intent` rather than not.
-fn log_odds(docs: &[Doc], term: &str, intent: Intent) -> f32 {
+/// Log-odds ratio (0.5-smoothed) that a text containing `term` is one of
+/// the documents `member` picks (those of an intent, or the off-topic ones)
+/// rather than another.
+fn log_odds(docs: &[Doc], term: &str, member: impl Fn(&Doc) -> bool) -> f32 {
     let (mut n_c, mut total_c, mut n_o, mut total_o) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
     for d in docs {
         let has = d.text.contains(term);
-        if d.intents.contains(&intent) {
+        if member(d) {
             total_c += d.weight;
             if has {
                 n_c += d.weight;
@@ -96,6 +107,24 @@ fn merged_examples(current: &ModelVersion, feedback: &[Feedback]) -> Vec<Example
     v.into_iter().map(|(_, e)| e).collect()
 }
 
+/// Adds a corrected question to a prototype list, dropping the oldest past
+/// [`Prototypes::MAX_PER_INTENT`] (each costs an embedding per build).
+fn add_prototype(list: &mut Vec<String>, question: &str) {
+    let question = question.trim().to_owned();
+    if !list.contains(&question) {
+        list.push(question);
+    }
+    while list.len() > Prototypes::MAX_PER_INTENT {
+        list.remove(0);
+    }
+}
+
+/// A proposed term's lexicon weight, growing with its log-odds: a hint at
+/// the threshold, a term that names its subject alone from 4 up.
+fn term_weight(log_odds: f32) -> f32 {
+    (log_odds / 4.0).clamp(0.4, 1.0)
+}
+
 fn reference_day() -> Date {
     Date::from_calendar_date(2026, ::time::Month::January, 1).unwrap_or(Date::MIN)
 }
@@ -121,33 +150,52 @@ pub fn propose(
         .map(|(e, weight)| Doc {
             text: text::normalize(&e.question),
             intents: e.intents.clone(),
+            fortune_related: e.fortune_related,
             weight,
         })
         .collect();
 
     let mut lexicon = current.lexicon.clone();
     let mut added: Vec<(Intent, String, f32)> = Vec::new();
+    let mut added_off_topic: Vec<(String, f32)> = Vec::new();
     let mut removed: Vec<(Intent, String, f32)> = Vec::new();
     for f in &corrections {
         let normalized = text::normalize(&f.question);
-        for intent in f.corrected.iter().filter(|i| !f.predicted.contains(i)) {
-            for word in text::words(&normalized) {
-                if !text::is_candidate_term(word)
-                    || lexicon.contains(*intent, word)
+        let truth = f.truth().unwrap_or_default();
+        let words: Vec<&str> = text::words(&normalized)
+            .into_iter()
+            .filter(|w| text::is_candidate_term(w))
+            .collect();
+        if f.corrected == Some(Correction::OffTopic) {
+            for word in &words {
+                if lexicon.off_topic.contains_key(*word)
+                    || added_off_topic.iter().any(|(w, _)| w == word)
+                {
+                    continue;
+                }
+                let lo = log_odds(&docs, word, |d| !d.fortune_related);
+                if lo >= ADD_LOG_ODDS {
+                    added_off_topic.push(((*word).to_owned(), lo));
+                }
+            }
+        }
+        for intent in truth.iter().filter(|i| !f.predicted.contains(i)) {
+            for word in &words {
+                if lexicon.contains(*intent, word)
                     || added.iter().any(|(i, w, _)| i == intent && w == word)
                 {
                     continue;
                 }
-                let lo = log_odds(&docs, word, *intent);
+                let lo = log_odds(&docs, word, |d| d.intents.contains(intent));
                 if lo >= ADD_LOG_ODDS {
-                    added.push((*intent, word.to_owned(), lo));
+                    added.push((*intent, (*word).to_owned(), lo));
                 }
             }
         }
         let hits = lexicon.hits(&normalized);
-        for intent in f.predicted.iter().filter(|i| !f.corrected.contains(i)) {
+        for intent in f.predicted.iter().filter(|i| !truth.contains(i)) {
             for hit in &hits.intents[intent.index()] {
-                let lo = log_odds(&docs, &hit.term, *intent);
+                let lo = log_odds(&docs, &hit.term, |d| d.intents.contains(intent));
                 if lo < REMOVE_LOG_ODDS
                     && !removed
                         .iter()
@@ -159,12 +207,14 @@ pub fn propose(
         }
     }
     for (intent, term, lo) in &added {
-        let weight = (lo / 4.0).clamp(0.4, 1.0);
         lexicon
             .intents
             .entry(*intent)
             .or_default()
-            .insert(term.clone(), weight);
+            .insert(term.clone(), term_weight(*lo));
+    }
+    for (term, lo) in &added_off_topic {
+        lexicon.off_topic.insert(term.clone(), term_weight(*lo));
     }
     for (intent, term, _) in &removed {
         if let Some(terms) = lexicon.intents.get_mut(intent) {
@@ -174,14 +224,12 @@ pub fn propose(
 
     let mut prototypes: Prototypes = current.prototypes.clone();
     for f in &corrections {
-        for intent in &f.corrected {
-            let list = prototypes.intents.entry(*intent).or_default();
-            let q = f.question.trim().to_owned();
-            if !list.contains(&q) {
-                list.push(q);
-            }
-            while list.len() > Prototypes::MAX_PER_INTENT {
-                list.remove(0);
+        match &f.corrected {
+            Some(Correction::OffTopic) => add_prototype(&mut prototypes.off_topic, &f.question),
+            _ => {
+                for intent in f.truth().unwrap_or_default() {
+                    add_prototype(prototypes.intents.entry(intent).or_default(), &f.question);
+                }
             }
         }
     }
@@ -191,9 +239,7 @@ pub fn propose(
         .as_ref()
         .map_or_else(TrainingParams::default, |w| w.training);
     let mut extra_weight = vec![FEEDBACK_WEIGHT; learned.len()];
-    let version_lexicon = lexicon.clone();
-    let base_rows =
-        crate::version::training_rows(&version_lexicon, &labeled, &learned, FEEDBACK_WEIGHT);
+    let base_rows = crate::version::training_rows(&lexicon, &labeled, &learned, FEEDBACK_WEIGHT);
     let mut version = ModelVersion {
         id: new_id,
         parent: Some(current.id.clone()),
@@ -255,6 +301,13 @@ pub fn propose(
             .collect();
         reasoning.push_str(&format!("; added {}", list.join(", ")));
     }
+    if !added_off_topic.is_empty() {
+        let list: Vec<String> = added_off_topic
+            .iter()
+            .map(|(t, lo)| format!("{t} → off-topic (log-odds {lo:.1})"))
+            .collect();
+        reasoning.push_str(&format!("; added {}", list.join(", ")));
+    }
     if !removed.is_empty() {
         let list: Vec<String> = removed
             .iter()
@@ -271,6 +324,7 @@ pub fn propose(
     Improvement {
         version,
         added_terms: added.into_iter().map(|(i, t, _)| (i, t)).collect(),
+        added_off_topic_terms: added_off_topic.into_iter().map(|(t, _)| t).collect(),
         removed_terms: removed.into_iter().map(|(i, t, _)| (i, t)).collect(),
         reasoning,
     }

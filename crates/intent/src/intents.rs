@@ -1,9 +1,10 @@
 //! The intents a question can carry, and the rule types each one reads.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// What a fortune-telling question asks about. A question may carry several
 /// (multi-label): "今年事业和财运怎么样" is both [`Intent::Career`] and
@@ -149,14 +150,53 @@ pub fn join(intents: &[Intent]) -> String {
         .join(",")
 }
 
-/// Parses a comma-separated list, skipping names this version does not know
-/// (a newer library may have written them); sorted and deduplicated.
-pub fn parse_list_lenient(s: &str) -> Vec<Intent> {
-    let mut v: Vec<Intent> = s
-        .split(',')
-        .filter_map(|p| p.parse::<Intent>().ok())
-        .collect();
+/// The name of "no intent: not about fortune telling" where intent names are
+/// written (the labeled set, feedback corrections on the wire and in
+/// storage, report patterns). It is no [`Intent`]: an off-topic question
+/// has none.
+pub const OFF_TOPIC: &str = "off_topic";
+
+/// A set of intents as reports show it: comma-separated names, or
+/// [`OFF_TOPIC`] for the empty set (an answer or a truth without intents).
+pub fn label(intents: &[Intent]) -> String {
+    if intents.is_empty() {
+        OFF_TOPIC.to_owned()
+    } else {
+        join(intents)
+    }
+}
+
+/// The intents sorted and without repeats: the form sets are compared in.
+pub fn sorted_set(intents: &[Intent]) -> Vec<Intent> {
+    let mut v = intents.to_vec();
     v.sort();
     v.dedup();
     v
+}
+
+/// Parses a comma-separated list, skipping names this version does not know
+/// (a newer library may have written them); sorted and deduplicated.
+pub fn parse_list_lenient(s: &str) -> Vec<Intent> {
+    let v: Vec<Intent> = s
+        .split(',')
+        .filter_map(|p| p.parse::<Intent>().ok())
+        .collect();
+    sorted_set(&v)
+}
+
+/// Deserialises a map keyed by intent names (a stored version's lexicon,
+/// classifier heads and prototypes), skipping names this release does not
+/// know. A newer release may add an intent; its versions must still load in
+/// an older release that runs beside it during a swap, answering with the
+/// intents it knows instead of failing every call.
+pub(crate) fn lenient_map<'de, D, V>(deserializer: D) -> Result<BTreeMap<Intent, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    let named = BTreeMap::<String, V>::deserialize(deserializer)?;
+    Ok(named
+        .into_iter()
+        .filter_map(|(name, value)| name.parse::<Intent>().ok().map(|intent| (intent, value)))
+        .collect())
 }

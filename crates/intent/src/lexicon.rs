@@ -14,6 +14,7 @@ use crate::intents::Intent;
 pub struct Lexicon {
     /// Term → weight for each intent. Weights around 1.0 mean "this term
     /// alone names the intent"; 0.3–0.6 mean "a hint".
+    #[serde(deserialize_with = "crate::intents::lenient_map")]
     pub intents: BTreeMap<Intent, BTreeMap<String, f32>>,
     /// Terms of subjects outside fortune telling (weather, code, cooking…).
     pub off_topic: BTreeMap<String, f32>,

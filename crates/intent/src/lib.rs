@@ -36,8 +36,9 @@
 //!   ([`logistic`]); the score is the head's probability. The lexicon's
 //!   per-intent scores are inputs of the classifier too, so it learns where
 //!   a term misleads (stacking) rather than only being averaged with it.
-//! - **Embeddings** (when an [`Embedder`] is given): the question's cosine
-//!   similarity to each intent's prototype sentences. The intent with the
+//! - **Embeddings** (when an [`Embedder`] is given and the version gives
+//!   them a weight): the question's cosine similarity to each intent's
+//!   prototype sentences. The intent with the
 //!   nearest prototype scores 1, others fall linearly to 0 over
 //!   `thresholds.embedding_margin`; cosines at or below
 //!   `thresholds.embedding_floor` count for nothing.
@@ -89,6 +90,7 @@ pub mod improve;
 pub mod intents;
 pub mod lexicon;
 pub mod logistic;
+pub mod question;
 pub mod report;
 pub mod store;
 pub mod text;
@@ -100,7 +102,7 @@ pub use dataset::Example;
 pub use embed::{CharBigramEmbedder, EmbedError, Embedder, Prototypes};
 pub use error::Error;
 pub use eval::{evaluate, Evaluation, Prf};
-pub use feedback::Feedback;
+pub use feedback::{Correction, Feedback};
 pub use improve::Improvement;
 pub use intents::Intent;
 pub use lexicon::Lexicon;

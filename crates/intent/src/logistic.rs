@@ -37,6 +37,7 @@ pub struct LinearHead {
 pub struct TrainedWeights {
     /// Feature names (see [`crate::text::features`]); position = index.
     pub vocabulary: Vec<String>,
+    #[serde(deserialize_with = "crate::intents::lenient_map")]
     pub intents: BTreeMap<Intent, LinearHead>,
     /// Probability that a question is about fortune telling at all.
     pub relevance: LinearHead,

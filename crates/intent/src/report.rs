@@ -5,14 +5,16 @@ use std::collections::BTreeMap;
 use ::time::{Date, Month, OffsetDateTime, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::eval::{per_intent, Prf};
+use crate::eval::{macro_f1, per_intent, Prf};
 use crate::feedback::{Feedback, Verdict};
-use crate::intents::Intent;
+use crate::intents::{sorted_set, Intent};
 
 /// A prediction users corrected, and to what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfusedPair {
+    /// Empty when the question was refused as off-topic.
     pub predicted: Vec<Intent>,
+    /// Empty when the user says the question is off-topic.
     pub should_be: Vec<Intent>,
     pub count: usize,
     /// Up to three questions, in feedback order.
@@ -28,6 +30,8 @@ pub struct WeeklyReport {
     pub accuracy: f32,
     /// Over the feedback that tells the truth (see [`Feedback::truth`]).
     pub per_intent: BTreeMap<Intent, Prf>,
+    /// Of `per_intent`, as [`crate::eval::macro_f1`] defines it.
+    pub macro_f1: f32,
     /// Most frequent first.
     pub confused_pairs: Vec<ConfusedPair>,
 }
@@ -62,13 +66,10 @@ pub fn weekly(feedback: &[Feedback]) -> WeeklyReport {
         .iter()
         .filter(|f| f.verdict() == Verdict::Corrected)
     {
-        let mut p = f.predicted.clone();
-        p.sort();
-        p.dedup();
-        let mut c = f.corrected.clone();
-        c.sort();
-        c.dedup();
-        let e = pairs.entry((p, c)).or_default();
+        let Some(truth) = f.truth() else {
+            continue;
+        };
+        let e = pairs.entry((sorted_set(&f.predicted), truth)).or_default();
         e.count += 1;
         if e.examples.len() < 3 {
             e.examples.push(f.question.clone());
@@ -88,6 +89,7 @@ pub fn weekly(feedback: &[Feedback]) -> WeeklyReport {
     WeeklyReport {
         total,
         accuracy,
+        macro_f1: macro_f1(&per_intent),
         per_intent,
         confused_pairs,
     }

@@ -13,19 +13,23 @@
 //!   file newer than this release knows is therefore opened, not refused.
 //! - Deployment is a log (`intent_deployments`); the deployed version is the
 //!   latest row, found by one primary-key lookup, cheap enough for
-//!   [`IntentStore::deployed_id`] to run on every request.
+//!   [`IntentStore::deployed_id`] to run on every request. A deployment that
+//!   depends on what was deployed before
+//!   ([`IntentStore::deploy_if_current`]) re-reads it inside its
+//!   transaction.
 //! - Tables are prefixed `intent_` so the file could share a database with
 //!   other stores without name clashes.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::feedback::Feedback;
+use crate::feedback::{Correction, Feedback};
 use crate::intents::{join, parse_list_lenient};
+use crate::time::unix_now;
 use crate::version::ModelVersion;
 
 /// Schema migrations; entry `k` brings `user_version` from `k` to `k + 1`.
@@ -83,12 +87,6 @@ pub struct IntentStore {
     path: PathBuf,
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 fn migrate(conn: &mut Connection) -> Result<(), Error> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -102,6 +100,24 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// Appends `id` to the deployment log inside `tx`; the new row's sequence
+/// number.
+fn insert_deployment(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<i64, Error> {
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM intent_versions WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Err(Error::UnknownVersion(id.to_owned()));
+    }
+    tx.execute(
+        "INSERT INTO intent_deployments (version_id, deployed_at) VALUES (?1, ?2)",
+        params![id, unix_now()],
+    )?;
+    Ok(tx.last_insert_rowid())
 }
 
 impl IntentStore {
@@ -125,7 +141,7 @@ impl IntentStore {
         if self.count_versions()? > 0 {
             return Ok(());
         }
-        let baseline = ModelVersion::baseline().renamed("v1".to_owned(), None, now());
+        let baseline = ModelVersion::baseline().renamed("v1".to_owned(), None, unix_now());
         let body = serde_json::to_string(&baseline).map_err(|source| Error::Serialise {
             version: baseline.id.clone(),
             source,
@@ -141,7 +157,7 @@ impl IntentStore {
             )?;
             tx.execute(
                 "INSERT INTO intent_deployments (version_id, deployed_at) VALUES (?1, ?2)",
-                params![baseline.id, now()],
+                params![baseline.id, unix_now()],
             )?;
         }
         tx.commit()?;
@@ -185,6 +201,18 @@ impl IntentStore {
             });
         }
         Ok(())
+    }
+
+    /// A stored version, or [`Error::NoSuchVersion`] naming the stored ones
+    /// (for a caller to pass on to whoever named the missing version).
+    pub fn require_version(&self, id: &str) -> Result<ModelVersion, Error> {
+        match self.version(id)? {
+            Some(version) => Ok(version),
+            None => Err(Error::NoSuchVersion {
+                version: id.to_owned(),
+                stored: self.versions()?.into_iter().map(|v| v.id).collect(),
+            }),
+        }
     }
 
     /// A stored version, or `None`.
@@ -251,25 +279,44 @@ impl IntentStore {
     }
 
     /// Deploys a stored version (the previous one stops being deployed; the
-    /// log keeps when each was deployed).
-    pub fn deploy(&mut self, id: &str) -> Result<(), Error> {
+    /// log keeps when each was deployed). Returns the deployment's sequence
+    /// number, unique in this database.
+    pub fn deploy(&mut self, id: &str) -> Result<i64, Error> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM intent_versions WHERE id = ?1)",
-            [id],
-            |r| r.get(0),
-        )?;
-        if !exists {
-            return Err(Error::UnknownVersion(id.to_owned()));
-        }
-        tx.execute(
-            "INSERT INTO intent_deployments (version_id, deployed_at) VALUES (?1, ?2)",
-            params![id, now()],
-        )?;
+        let seq = insert_deployment(&tx, id)?;
         tx.commit()?;
-        Ok(())
+        Ok(seq)
+    }
+
+    /// Deploys `id` only if the deployed version is still `expected_current`,
+    /// the one the caller compared it with. The check and the insert run in
+    /// one `IMMEDIATE` transaction, so a deployment another process made
+    /// in between (a swap runs two optimizers) is refused with
+    /// [`Error::DeploymentMoved`] instead of silently replaced by a version
+    /// never compared with it. Returns the deployment's sequence number.
+    pub fn deploy_if_current(&mut self, id: &str, expected_current: &str) -> Result<i64, Error> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: Option<String> = tx
+            .query_row(
+                "SELECT version_id FROM intent_deployments ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if current.as_deref() != Some(expected_current) {
+            return Err(Error::DeploymentMoved {
+                version: id.to_owned(),
+                expected: expected_current.to_owned(),
+                current: current.unwrap_or_default(),
+            });
+        }
+        let seq = insert_deployment(&tx, id)?;
+        tx.commit()?;
+        Ok(seq)
     }
 
     /// When each deployment happened, newest first: (version id, unix s).
@@ -303,7 +350,10 @@ impl IntentStore {
             params![
                 f.question,
                 join(&f.predicted),
-                join(&f.corrected),
+                f.corrected
+                    .as_ref()
+                    .map(Correction::to_stored)
+                    .unwrap_or_default(),
                 f64::from(f.confidence),
                 f.satisfied,
                 f.comment,
@@ -349,7 +399,7 @@ impl IntentStore {
             Ok(Feedback {
                 question: r.get(0)?,
                 predicted: parse_list_lenient(&r.get::<_, String>(1)?),
-                corrected: parse_list_lenient(&r.get::<_, String>(2)?),
+                corrected: Correction::from_stored(&r.get::<_, String>(2)?),
                 confidence: r.get::<_, f64>(3)? as f32,
                 satisfied: r.get(4)?,
                 comment: r.get(5)?,

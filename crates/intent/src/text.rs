@@ -276,3 +276,15 @@ pub fn features(normalized: &str) -> Vec<String> {
 pub fn feature_text(feature: &str) -> &str {
     feature.split_once(':').map_or(feature, |(_, t)| t)
 }
+
+/// FNV-1a, a fixed 64-bit hash: what must not change between runs,
+/// platforms or Rust releases (the held-out split, the hashed embedder's
+/// buckets) cannot use std's randomly seeded hasher.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}

@@ -3,11 +3,11 @@
 //! [`resolve`] reads the phrase relative to a given `today`, so the result
 //! is testable and the caller decides the time zone. Rules:
 //!
-//! - An absolute year (2026年, 二〇二六年, 二零二六年, 26年) wins and is the
-//!   only explicit kind. A year followed by 出生/生 is a birth year, not a
-//!   target, and is skipped.
+//! - An absolute year (2026年, 二〇二六年, 二零二六年, 26年) wins. A year
+//!   followed by 出生/生 is a birth year, not a target, and is skipped.
 //! - Then year ranges (未来三年, 接下来两年, 近五年, 最近五年, 这几年,
-//!   三年内, 三年后); 几 counts as three.
+//!   三年内) and years counted from now (三年后, 10年后, 5年前); 几 counts
+//!   as three.
 //! - Then relative years (今年 明年 后年 大后年 去年 前年 大前年). When several
 //!   appear, the last one is taken: "去年不顺，今年会好吗" asks about 今年.
 //! - 上半年 / 下半年 qualify the year found (or the current year).
@@ -39,6 +39,12 @@ pub const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
 /// names no date.
 pub fn today() -> Date {
     OffsetDateTime::now_utc().to_offset(CHINA).date()
+}
+
+/// The current time in Unix seconds, as stored with versions, deployments
+/// and feedback (0 if the clock is before 1970).
+pub fn unix_now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp().max(0)
 }
 
 /// How the question places itself in time.
@@ -90,8 +96,15 @@ pub struct TimeIntent {
     pub target_years: Vec<i32>,
     /// Chinese description, e.g. "2027年（明年）".
     pub description: String,
-    /// True only when the question names an absolute year.
-    pub is_explicit: bool,
+}
+
+impl TimeIntent {
+    /// Whether the question names its time ("明年", "2026年", "下个月",
+    /// "三年后") rather than implying it ("最近", "目前": the current year
+    /// is meant). The meaning of `is_explicit` on the wire.
+    pub fn is_explicit(&self) -> bool {
+        self.kind != TimeKind::Implied
+    }
 }
 
 /// Reads the time phrase of a question relative to `today`.
@@ -126,7 +139,6 @@ pub fn resolve(question: &str, today: Date) -> Option<TimeIntent> {
             kind: TimeKind::HalfYear,
             target_years: vec![year],
             description: format!("{year}年{phrase}"),
-            is_explicit: false,
         });
     }
     month(&chars, &mut used, today)
@@ -272,8 +284,18 @@ const FUTURE_PREFIXES: &[&str] = &[
 ];
 const RECENT_PREFIXES: &[&str] = &["最近", "近", "这"];
 const PAST_PREFIXES: &[&str] = &["过去", "前"];
+const WITHIN_SUFFIXES: &[&str] = &["内", "之内", "以内"];
+const LATER_SUFFIXES: &[&str] = &["后", "以后", "之后"];
+const EARLIER_SUFFIXES: &[&str] = &["前", "以前", "之前"];
+/// After ASCII digits only 前 counts back: "98年以前" and "98年之前" more
+/// often mean "before 1998" than "98 years ago".
+const EARLIER_AFTER_DIGITS: &[&str] = &["前"];
 
-/// 未来三年, 近五年, 这几年, 三年内, 三年后 and the like.
+/// 未来三年, 近五年, 这几年, 三年内, 三年后, 10年后 and the like.
+///
+/// A count is the same in Chinese numerals and ASCII digits: 10年后 is ten
+/// years from now (2036 on 2026-11-25), 5年前 five years ago. A two-digit
+/// year stands alone (26年 is 2026, read by [`absolute_years`]).
 fn year_ranges(chars: &[char], used: &mut [bool], year: i32) -> Option<TimeIntent> {
     for i in 0..chars.len() {
         if ["这些年", "这些年来"]
@@ -286,7 +308,6 @@ fn year_ranges(chars: &[char], used: &mut [bool], year: i32) -> Option<TimeInten
                 kind: TimeKind::RecentYears,
                 target_years: (year - 2..=year).collect(),
                 description: range_description(year - 2, year, "这些年，按三年计"),
-                is_explicit: false,
             });
         }
         let Some((n, len)) = count_at(chars, i) else {
@@ -296,77 +317,74 @@ fn year_ranges(chars: &[char], used: &mut [bool], year: i32) -> Option<TimeInten
         if chars.get(nian) != Some(&'年') || !free(used, i, len + 1) {
             continue;
         }
-        let approx = if chars[i] == '几' {
-            "，按三年计"
-        } else {
-            ""
-        };
-        let n_i = i32::try_from(n).unwrap_or(1);
-        let count_text = if chars[i] == '几' {
+        let guessed = chars[i] == '几';
+        let approx = if guessed { "，按三年计" } else { "" };
+        let n = i32::try_from(n).unwrap_or(1);
+        let count_text = if guessed {
             "几".to_owned()
         } else {
-            chinese_count(n)
-        };
-        let prefix = |list: &[&str]| {
-            list.iter()
-                .find(|p| ends_with_at(chars, i, p))
-                .map(|p| p.to_string())
+            chinese_count(n.unsigned_abs())
         };
         let phrase_of = |p: &str, tail: &str| format!("{p}{count_text}年{tail}{approx}");
-        let result = if let Some(p) = prefix(FUTURE_PREFIXES) {
-            let phrase = phrase_of(&p, "");
-            mark(used, i - p.chars().count(), p.chars().count());
-            Some((TimeKind::FutureYears, year + 1, year + n_i, phrase))
-        } else if let Some(p) = prefix(PAST_PREFIXES) {
-            let phrase = phrase_of(&p, "");
-            mark(used, i - p.chars().count(), p.chars().count());
-            Some((TimeKind::RecentYears, year - n_i, year - 1, phrase))
-        } else if let Some(p) = prefix(RECENT_PREFIXES) {
-            let phrase = phrase_of(&p, "");
-            mark(used, i - p.chars().count(), p.chars().count());
-            Some((TimeKind::RecentYears, year - n_i + 1, year, phrase))
-        } else if ["内", "之内", "以内"]
-            .iter()
-            .any(|s| matches_at(chars, nian + 1, s))
-        {
-            Some((
+        let prefixed = [
+            (FUTURE_PREFIXES, TimeKind::FutureYears, year + 1, year + n),
+            (PAST_PREFIXES, TimeKind::RecentYears, year - n, year - 1),
+            (RECENT_PREFIXES, TimeKind::RecentYears, year - n + 1, year),
+        ];
+        let earlier = if chars[i].is_ascii_digit() {
+            EARLIER_AFTER_DIGITS
+        } else {
+            EARLIER_SUFFIXES
+        };
+        let suffixed = [
+            (
+                WITHIN_SUFFIXES,
                 TimeKind::FutureYears,
                 year,
-                year + n_i - 1,
-                phrase_of("", "内"),
-            ))
-        } else if ["后", "以后", "之后"]
-            .iter()
-            .any(|s| matches_at(chars, nian + 1, s))
-            && !chars[i].is_ascii_digit()
-        {
-            Some((
+                year + n - 1,
+                "内",
+            ),
+            (
+                LATER_SUFFIXES,
                 TimeKind::SpecificYear,
-                year + n_i,
-                year + n_i,
-                phrase_of("", "后"),
-            ))
-        } else if ["前", "以前", "之前"]
-            .iter()
-            .any(|s| matches_at(chars, nian + 1, s))
-            && !chars[i].is_ascii_digit()
-        {
+                year + n,
+                year + n,
+                "后",
+            ),
+            (earlier, TimeKind::SpecificYear, year - n, year - n, "前"),
+        ];
+        let by_prefix = prefixed.iter().find_map(|(list, kind, from, to)| {
+            let p = list.iter().find(|p| ends_with_at(chars, i, p))?;
+            let p_len = p.chars().count();
             Some((
-                TimeKind::SpecificYear,
-                year - n_i,
-                year - n_i,
-                phrase_of("", "前"),
+                *kind,
+                *from,
+                *to,
+                phrase_of(p, ""),
+                i - p_len,
+                p_len + len + 1,
             ))
-        } else {
-            None
+        });
+        let by_suffix = || {
+            suffixed.iter().find_map(|(list, kind, from, to, tail)| {
+                let s = list
+                    .iter()
+                    .filter(|s| matches_at(chars, nian + 1, s))
+                    .max_by_key(|s| s.chars().count())?;
+                let s_len = s.chars().count();
+                // 98年后出生: a birth cohort, not a time asked about.
+                if is_birth_year(chars, nian + 1 + s_len) {
+                    return None;
+                }
+                Some((*kind, *from, *to, phrase_of("", tail), i, len + 1 + s_len))
+            })
         };
-        if let Some((kind, from, to, phrase)) = result {
-            mark(used, i, len + 2);
+        if let Some((kind, from, to, phrase, at, marked)) = by_prefix.or_else(by_suffix) {
+            mark(used, at, marked);
             return Some(TimeIntent {
                 kind,
                 target_years: (from..=to).collect(),
                 description: range_description(from, to, &phrase),
-                is_explicit: false,
             });
         }
     }
@@ -384,10 +402,19 @@ fn relative_label(target: i32, year: i32) -> Option<&'static str> {
     }
 }
 
+/// 1990年出生, 96年生的, 98年的人, 98年后出生 (a cohort): a birth year.
 fn is_birth_year(chars: &[char], after_nian: usize) -> bool {
-    ["出生", "生", "的人"]
-        .iter()
-        .any(|s| matches_at(chars, after_nian, s))
+    [
+        "出生",
+        "生",
+        "的人",
+        "后出生",
+        "以后出生",
+        "前出生",
+        "以前出生",
+    ]
+    .iter()
+    .any(|s| matches_at(chars, after_nian, s))
 }
 
 /// 2026年, 26年, 二〇二六年, 二零二六年.
@@ -455,7 +482,6 @@ fn absolute_years(chars: &[char], used: &mut [bool], year: i32) -> Option<TimeIn
         kind: TimeKind::SpecificYear,
         target_years: years,
         description,
-        is_explicit: true,
     })
 }
 
@@ -495,7 +521,6 @@ fn relative_year(chars: &[char], used: &mut [bool], year: i32) -> Option<TimeInt
         kind,
         target_years: (from..=to).collect(),
         description: range_description(from, to, word),
-        is_explicit: false,
     })
 }
 
@@ -524,7 +549,6 @@ fn month(chars: &[char], used: &mut [bool], today: Date) -> Option<TimeIntent> {
         kind: TimeKind::Month,
         target_years: vec![y],
         description: format!("{y}年{}月（{phrase}）", u8::from(m)),
-        is_explicit: false,
     })
 }
 
@@ -574,7 +598,6 @@ fn week(chars: &[char], used: &mut [bool], today: Date) -> Option<TimeIntent> {
             u8::from(sunday.month()),
             sunday.day()
         ),
-        is_explicit: false,
     })
 }
 
@@ -614,7 +637,6 @@ fn day(chars: &[char], used: &mut [bool], today: Date) -> Option<TimeIntent> {
             u8::from(d.month()),
             d.day()
         ),
-        is_explicit: false,
     })
 }
 
@@ -628,6 +650,5 @@ fn implied(chars: &[char], used: &mut [bool], year: i32) -> Option<TimeIntent> {
         kind: TimeKind::Implied,
         target_years: vec![year],
         description: format!("{year}年（{phrase}，按当年计）"),
-        is_explicit: false,
     })
 }

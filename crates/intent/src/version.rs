@@ -8,9 +8,14 @@ use crate::embed::Prototypes;
 use crate::lexicon::Lexicon;
 use crate::logistic::{self, TrainedWeights, TrainingParams, TrainingRow};
 
-/// Score thresholds (all on the combined 0–1 scale). The defaults, with
-/// the [`SignalWeights`] and training parameters, were chosen by 4-fold
-/// cross-validation on the training split (never on the held-out part).
+/// Score thresholds (all on the combined 0–1 scale).
+///
+/// The embedding signal's `embedding_margin` and `embedding_floor`, with its
+/// weight in [`SignalWeights`], were chosen by 4-fold cross-validation on the
+/// training split of the labeled set, never on the held-out part
+/// (`examples/tune.rs` prints the grid and the choice). The other thresholds,
+/// the lexicon and classifier weights and the training parameters are set by
+/// hand.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Thresholds {
@@ -41,14 +46,17 @@ impl Default for Thresholds {
             confident: 0.5,
             ambiguity_margin: 0.12,
             relevance: 0.5,
-            embedding_margin: 0.08,
+            embedding_margin: 0.04,
             embedding_floor: 0.1,
         }
     }
 }
 
 /// How much each signal counts in the combined score. Only active signals
-/// take part; the combination divides by the sum of their weights.
+/// take part; the combination divides by the sum of their weights. The
+/// embeddings' weight was chosen by cross-validation (see [`Thresholds`]);
+/// a version that sets it to 0 runs without embeddings even where the model
+/// is installed, and pays nothing for them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SignalWeights {
@@ -62,7 +70,7 @@ impl Default for SignalWeights {
         SignalWeights {
             lexicon: 0.5,
             classifier: 0.5,
-            embeddings: 0.3,
+            embeddings: 0.2,
         }
     }
 }
@@ -86,7 +94,7 @@ pub struct ModelVersion {
     pub signal_weights: SignalWeights,
     /// Questions learnt from feedback, carried into every later version so a
     /// correction is not forgotten by the next retraining.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "dataset::lenient_examples")]
     pub feedback_examples: Vec<Example>,
     #[serde(default)]
     pub notes: String,

@@ -108,6 +108,41 @@ fn vague_questions_are_ambiguous() {
     assert!(!BASELINE.classify("我的喜用神是什么", today()).is_ambiguous);
 }
 
+/// The other way to be ambiguous: the best intent is confident, but a
+/// second specific intent scores within `ambiguity_margin` of it without
+/// reaching `select`, so choosing one over the other is a coin toss. With
+/// the default thresholds (confident 0.5, select 0.4, margin 0.12) only a
+/// best score in [0.5, 0.52) can take this branch, so few questions do;
+/// this one asks about a match-making date and about character at once.
+#[test]
+fn a_close_runner_up_makes_a_confident_answer_ambiguous() {
+    let t = ModelVersion::baseline().thresholds;
+    let q = "下半年适合相亲吗，我的八字看我是个什么样的人";
+    let c = BASELINE.classify(q, today());
+    assert!(c.is_fortune_related, "{}", c.reasoning);
+    assert!(
+        c.confidence >= t.confident,
+        "not the weak-evidence branch: {} < {}: {}",
+        c.confidence,
+        t.confident,
+        c.reasoning
+    );
+    assert!(c.is_ambiguous, "{}", c.reasoning);
+    // Marriage is selected; personality, the runner-up, is not.
+    assert_eq!(c.intents, vec![Intent::Marriage], "{}", c.reasoning);
+    let runner_up = c
+        .reasoning
+        .split("combined (lexicon + classifier): ")
+        .nth(1)
+        .and_then(|combined| combined.split(", ").nth(1))
+        .and_then(|second| second.strip_prefix("personality "))
+        .and_then(|score| score.get(..4))
+        .and_then(|score| score.parse::<f32>().ok())
+        .unwrap_or_else(|| panic!("personality is not the runner-up: {}", c.reasoning));
+    assert!(runner_up < t.select, "{runner_up}");
+    assert!(c.confidence - runner_up < t.ambiguity_margin + 0.005);
+}
+
 #[test]
 fn off_topic_questions_are_refused_politely() {
     for q in [
@@ -230,6 +265,65 @@ fn embeddings_take_part_in_the_combination() {
             .contains("embeddings (marker): nearest prototype"),
         "{}",
         with.reasoning
+    );
+
+    // A version that gives embeddings no weight runs without them and
+    // embeds nothing, neither its prototypes nor questions.
+    let mut off = version.clone();
+    off.signal_weights.embeddings = 0.0;
+    let c = Classifier::new(off, Some(embedder.clone())).unwrap();
+    assert_eq!(c.signals(), vec![Signal::Lexicon, Signal::Classifier]);
+    let answer = c.classify(question, today());
+    assert_eq!(embedder.calls.load(Ordering::SeqCst), prototypes + 1);
+    assert_eq!(answer, without);
+}
+
+/// Counts batch calls: a model with a batch call of its own gets all the
+/// prototypes at once.
+struct Batching {
+    batches: AtomicUsize,
+    texts: AtomicUsize,
+}
+
+impl Embedder for Batching {
+    fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        CharBigramEmbedder::default().embed(text)
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.batches.fetch_add(1, Ordering::SeqCst);
+        self.texts.fetch_add(texts.len(), Ordering::SeqCst);
+        texts.iter().map(|text| self.embed(text)).collect()
+    }
+
+    fn name(&self) -> &str {
+        "batching"
+    }
+}
+
+#[test]
+fn prototypes_are_embedded_in_one_batch() {
+    let embedder = Arc::new(Batching {
+        batches: AtomicUsize::new(0),
+        texts: AtomicUsize::new(0),
+    });
+    let version = ModelVersion::baseline();
+    let prototypes = version
+        .prototypes
+        .intents
+        .values()
+        .map(Vec::len)
+        .sum::<usize>()
+        + version.prototypes.off_topic.len();
+    let c = Classifier::new(version, Some(embedder.clone())).unwrap();
+    assert_eq!(embedder.batches.load(Ordering::SeqCst), 1);
+    assert_eq!(embedder.texts.load(Ordering::SeqCst), prototypes);
+    let r = c.classify("我的事业运怎么样", today());
+    assert!(
+        r.reasoning
+            .contains("nearest prototype '我的事业运怎么样' (1.00)"),
+        "{}",
+        r.reasoning
     );
 }
 

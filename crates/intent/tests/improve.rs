@@ -3,7 +3,10 @@
 
 use intent::improve::propose;
 use intent::time::Date;
-use intent::{dataset, evaluate, Classifier, Feedback, Intent, ModelVersion};
+use intent::{
+    dataset, evaluate, Classifier, Correction, Example, Feedback, Intent, ModelVersion,
+    REJECT_MESSAGE,
+};
 
 fn today() -> Date {
     Date::from_calendar_date(2026, time::Month::November, 25).unwrap()
@@ -13,7 +16,7 @@ fn correction(question: &str, predicted: &[Intent], corrected: &[Intent], at: i6
     Feedback {
         question: question.to_owned(),
         predicted: predicted.to_vec(),
-        corrected: corrected.to_vec(),
+        corrected: Correction::intents(corrected),
         confidence: 0.3,
         satisfied: false,
         comment: String::new(),
@@ -145,12 +148,62 @@ fn misleading_terms_are_removed() {
 }
 
 #[test]
+fn a_question_marked_off_topic_is_refused_by_the_next_version() {
+    let baseline = ModelVersion::baseline();
+    let before = Classifier::new(baseline.clone(), None).unwrap();
+    // The housing market: no lexicon term either way, and the baseline's
+    // relevance head reads it as a fortune question.
+    let question = "明年房价会涨吗";
+    let first = before.classify(question, today());
+    assert!(
+        first.is_fortune_related,
+        "the baseline must answer it for this test: {}",
+        first.reasoning
+    );
+    let marked = Feedback {
+        corrected: Some(Correction::OffTopic),
+        ..correction(question, &first.intents, &[], 1_800_000_000)
+    };
+    assert_eq!(marked.truth(), Some(vec![]));
+    assert_eq!(marked.example(), Some(Example::off_topic(question)));
+
+    let improvement = propose(&baseline, &[marked], "v2".to_owned(), 1_800_000_100);
+    let v2 = improvement.version.clone();
+    assert_eq!(v2.feedback_examples, vec![Example::off_topic(question)]);
+    assert!(
+        v2.prototypes.off_topic.iter().any(|p| p == question),
+        "{:?}",
+        v2.prototypes.off_topic
+    );
+    let after = Classifier::new(v2, None).unwrap();
+    let refused = after.classify(question, today());
+    assert!(!refused.is_fortune_related, "{}", refused.reasoning);
+    assert_eq!(refused.reject_message, REJECT_MESSAGE);
+    assert!(refused.intents.is_empty());
+
+    // Fortune questions are still answered: the held-out set is not read
+    // worse.
+    let held = dataset::held_out();
+    let base_eval = evaluate(&before, &held, today());
+    let new_eval = evaluate(&after, &held, today());
+    assert!(
+        new_eval.accuracy >= base_eval.accuracy && new_eval.macro_f1 >= base_eval.macro_f1,
+        "accuracy {} → {}, macro-F1 {} → {}",
+        base_eval.accuracy,
+        new_eval.accuracy,
+        base_eval.macro_f1,
+        new_eval.macro_f1
+    );
+    assert!(after.classify("明年适合买房吗", today()).is_fortune_related);
+}
+
+#[test]
 fn feedback_without_a_truth_changes_nothing_but_the_id() {
     let baseline = ModelVersion::baseline();
     let unsure = Feedback {
         question: "我的财运怎么样".to_owned(),
         predicted: vec![Intent::Wealth],
-        corrected: vec![],
+        corrected: None,
         confidence: 0.9,
         satisfied: false,
         comment: "太笼统".to_owned(),

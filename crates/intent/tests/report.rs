@@ -2,13 +2,13 @@
 //! ranges.
 
 use intent::report::{weekly, WeekRange};
-use intent::{Feedback, Intent};
+use intent::{Correction, Feedback, Intent};
 
 fn fb(q: &str, predicted: &[Intent], corrected: &[Intent], satisfied: bool) -> Feedback {
     Feedback {
         question: q.to_owned(),
         predicted: predicted.to_vec(),
-        corrected: corrected.to_vec(),
+        corrected: Correction::intents(corrected),
         confidence: 0.5,
         satisfied,
         comment: String::new(),
@@ -50,6 +50,15 @@ fn weekly_numbers_match_a_hand_computation() {
     let wealth = r.per_intent[&Wealth];
     assert_eq!((wealth.support, wealth.recall), (1, 0.0));
     assert!(!r.per_intent.contains_key(&Marriage));
+    // health: predicted once (q5), never true → support 0.
+    assert_eq!(r.per_intent[&Health].support, 0);
+
+    // Macro-F1 averages the intents some question truly carries: career
+    // (2/3) and wealth (0); general and health, only ever predicted, are
+    // left out. The evaluation of versions uses the same function.
+    assert!((r.macro_f1 - 1.0 / 3.0).abs() < 1e-6, "{}", r.macro_f1);
+    assert_eq!(intent::eval::macro_f1(&r.per_intent), r.macro_f1);
+    assert_eq!(intent::eval::macro_f1(&Default::default()), 0.0);
 
     assert_eq!(r.confused_pairs.len(), 2);
     let top = &r.confused_pairs[0];

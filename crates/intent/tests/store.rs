@@ -2,13 +2,13 @@
 //! deployment, feedback.
 
 use intent::store::SCHEMA_VERSION;
-use intent::{Error, Feedback, Intent, IntentStore, ModelVersion};
+use intent::{Correction, Error, Feedback, Intent, IntentStore, ModelVersion};
 
 fn fb(q: &str, at: i64) -> Feedback {
     Feedback {
         question: q.to_owned(),
         predicted: vec![Intent::General],
-        corrected: vec![Intent::Career, Intent::Wealth],
+        corrected: Correction::intents(&[Intent::Career, Intent::Wealth]),
         confidence: 0.25,
         satisfied: false,
         comment: "应该是事业和财运".to_owned(),
@@ -122,6 +122,63 @@ fn two_handles_see_each_others_writes() {
 }
 
 #[test]
+fn a_deployment_made_in_between_refuses_a_conditional_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("intent.db");
+    // Two optimizer processes, each with its own handle on the file.
+    let mut first = IntentStore::open(&path).unwrap();
+    let mut second = IntentStore::open(&path).unwrap();
+    for id in ["v2", "v3"] {
+        let version = ModelVersion::lexicon_only().renamed(id.to_owned(), Some("v1".to_owned()), 5);
+        first.save_version(&version).unwrap();
+    }
+    // Both read v1 as deployed and compare their candidate with it; the
+    // second deploys first.
+    assert_eq!(first.deployed_id().unwrap(), "v1");
+    assert_eq!(second.deployed_id().unwrap(), "v1");
+    let seq = second.deploy_if_current("v3", "v1").unwrap();
+
+    let refused = first.deploy_if_current("v2", "v1").unwrap_err();
+    assert!(
+        matches!(&refused, Error::DeploymentMoved { version, expected, current }
+            if version == "v2" && expected == "v1" && current == "v3"),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .to_string()
+            .contains("compare v2 with v3 and deploy again"),
+        "{refused}"
+    );
+    assert_eq!(first.deployed_id().unwrap(), "v3", "nothing was replaced");
+    assert_eq!(first.deployments().unwrap().len(), 2);
+
+    // Compared with v3 now, it goes through; sequence numbers are the
+    // deployment log's.
+    let next = first.deploy_if_current("v2", "v3").unwrap();
+    assert_eq!((seq, next), (2, 3));
+    assert_eq!(second.deployed_id().unwrap(), "v2");
+    assert_eq!(first.deploy("v1").unwrap(), 4);
+    assert!(matches!(
+        first.deploy_if_current("v9", "v1"),
+        Err(Error::UnknownVersion(id)) if id == "v9"
+    ));
+
+    // A missing version names the stored ones.
+    let missing = second.require_version("v9").unwrap_err();
+    assert!(
+        matches!(&missing, Error::NoSuchVersion { version, stored }
+            if version == "v9" && stored == &["v1", "v2", "v3"]),
+        "{missing:?}"
+    );
+    assert!(
+        missing.to_string().contains("(stored: v1, v2, v3)"),
+        "{missing}"
+    );
+    assert_eq!(second.require_version("v3").unwrap().id, "v3");
+}
+
+#[test]
 fn versions_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("intent.db");
@@ -154,7 +211,10 @@ fn feedback_between_is_half_open() {
     assert_eq!(got, vec!["b", "c"]);
     assert_eq!(s.all_feedback().unwrap().len(), 4);
     let f = &s.all_feedback().unwrap()[0];
-    assert_eq!(f.corrected, vec![Intent::Career, Intent::Wealth]);
+    assert_eq!(
+        f.corrected,
+        Some(Correction::Intents(vec![Intent::Career, Intent::Wealth]))
+    );
     assert!((f.confidence - 0.25).abs() < 1e-6);
 }
 

@@ -11,12 +11,11 @@ fn today() -> Date {
 }
 
 #[track_caller]
-fn check(question: &str, kind: TimeKind, years: &[i32], description: &str, explicit: bool) {
+fn check(question: &str, kind: TimeKind, years: &[i32], description: &str) {
     let t = resolve(question, today()).unwrap_or_else(|| panic!("no time in {question}"));
     assert_eq!(t.kind, kind, "{question}");
     assert_eq!(t.target_years, years, "{question}");
     assert_eq!(t.description, description, "{question}");
-    assert_eq!(t.is_explicit, explicit, "{question}");
 }
 
 #[test]
@@ -26,42 +25,36 @@ fn relative_years() {
         TimeKind::ThisYear,
         &[2026],
         "2026年（今年）",
-        false,
     );
     check(
         "明年适合跳槽吗",
         TimeKind::NextYear,
         &[2027],
         "2027年（明年）",
-        false,
     );
     check(
         "后年财运会不会好转",
         TimeKind::YearAfterNext,
         &[2028],
         "2028年（后年）",
-        false,
     );
     check(
         "去年为什么那么不顺",
         TimeKind::LastYear,
         &[2025],
         "2025年（去年）",
-        false,
     );
     check(
         "前年破财是命里注定的吗",
         TimeKind::YearBeforeLast,
         &[2024],
         "2024年（前年）",
-        false,
     );
     check(
         "大后年能结婚吗",
         TimeKind::SpecificYear,
         &[2029],
         "2029年（大后年）",
-        false,
     );
     // The last relative year carries the question.
     check(
@@ -69,7 +62,6 @@ fn relative_years() {
         TimeKind::ThisYear,
         &[2026],
         "2026年（今年）",
-        false,
     );
 }
 
@@ -80,49 +72,32 @@ fn absolute_years_are_explicit() {
         TimeKind::SpecificYear,
         &[2026],
         "2026年（今年）",
-        true,
     );
-    check(
-        "2030年运势如何",
-        TimeKind::SpecificYear,
-        &[2030],
-        "2030年",
-        true,
-    );
+    check("2030年运势如何", TimeKind::SpecificYear, &[2030], "2030年");
     check(
         "二〇二六年的财运",
         TimeKind::SpecificYear,
         &[2026],
         "2026年（今年）",
-        true,
     );
     check(
         "二零二七年的事业",
         TimeKind::SpecificYear,
         &[2027],
         "2027年（明年）",
-        true,
     );
     check(
         "26年能不能找到好工作",
         TimeKind::SpecificYear,
         &[2026],
         "2026年（今年）",
-        true,
     );
-    check(
-        "98年是什么纳音",
-        TimeKind::SpecificYear,
-        &[1998],
-        "1998年",
-        true,
-    );
+    check("98年是什么纳音", TimeKind::SpecificYear, &[1998], "1998年");
     check(
         "2027年和2028年哪年适合结婚",
         TimeKind::SpecificYear,
         &[2027, 2028],
         "2027年（明年）、2028年（后年）",
-        true,
     );
 }
 
@@ -141,71 +116,112 @@ fn year_ranges() {
         TimeKind::FutureYears,
         &[2027, 2028, 2029],
         "2027年至2029年（未来三年）",
-        false,
     );
     check(
         "接下来两年财运和感情运",
         TimeKind::FutureYears,
         &[2027, 2028],
         "2027年至2028年（接下来两年）",
-        false,
     );
     check(
         "未来10年的大运",
         TimeKind::FutureYears,
         &(2027..=2036).collect::<Vec<_>>(),
         "2027年至2036年（未来十年）",
-        false,
     );
     check(
         "今后十二年运势",
         TimeKind::FutureYears,
         &(2027..=2038).collect::<Vec<_>>(),
         "2027年至2038年（今后十二年）",
-        false,
     );
     check(
         "近五年的事业运走势",
         TimeKind::RecentYears,
         &[2022, 2023, 2024, 2025, 2026],
         "2022年至2026年（近五年）",
-        false,
     );
     check(
         "最近五年的财运走势",
         TimeKind::RecentYears,
         &[2022, 2023, 2024, 2025, 2026],
         "2022年至2026年（最近五年）",
-        false,
     );
     check(
         "这几年的财运怎么样",
         TimeKind::RecentYears,
         &[2024, 2025, 2026],
         "2024年至2026年（这几年，按三年计）",
-        false,
     );
     check(
         "过去两年为什么总破财",
         TimeKind::RecentYears,
         &[2024, 2025],
         "2024年至2025年（过去两年）",
-        false,
     );
     check(
         "三年内能买房吗",
         TimeKind::FutureYears,
         &[2026, 2027, 2028],
         "2026年至2028年（三年内）",
-        false,
     );
     check(
         "三年后我会结婚吗",
         TimeKind::SpecificYear,
         &[2029],
         "2029年（三年后）",
-        false,
     );
+}
+
+#[test]
+fn ascii_digits_before_years_later_or_earlier_are_a_count() {
+    check(
+        "10年后我会发财吗",
+        TimeKind::SpecificYear,
+        &[2036],
+        "2036年（十年后）",
+    );
+    check(
+        "5年后我会结婚吗",
+        TimeKind::SpecificYear,
+        &[2031],
+        "2031年（五年后）",
+    );
+    check(
+        "3年以后能买房吗",
+        TimeKind::SpecificYear,
+        &[2029],
+        "2029年（三年后）",
+    );
+    check(
+        "20年之后的财运",
+        TimeKind::SpecificYear,
+        &[2046],
+        "2046年（二十年后）",
+    );
+    check(
+        "5年前为什么破财",
+        TimeKind::SpecificYear,
+        &[2021],
+        "2021年（五年前）",
+    );
+    check(
+        "12年前的那场病",
+        TimeKind::SpecificYear,
+        &[2014],
+        "2014年（十二年前）",
+    );
+    // A two-digit year alone is still a year, and 以前 after digits names
+    // the time before that year rather than counting back.
+    check(
+        "26年能不能找到好工作",
+        TimeKind::SpecificYear,
+        &[2026],
+        "2026年（今年）",
+    );
+    check("98年以前的运势", TimeKind::SpecificYear, &[1998], "1998年");
+    // A birth cohort is no time asked about.
+    assert_eq!(resolve("10年后出生的孩子", today()), None);
 }
 
 #[test]
@@ -215,28 +231,24 @@ fn half_years() {
         TimeKind::HalfYear,
         &[2026],
         "2026年下半年",
-        false,
     );
     check(
         "上半年身体状况会不会出问题",
         TimeKind::HalfYear,
         &[2026],
         "2026年上半年",
-        false,
     );
     check(
         "明年上半年适合结婚吗",
         TimeKind::NextYear,
         &[2027],
         "2027年（明年）上半年",
-        false,
     );
     check(
         "2027年下半年的财运",
         TimeKind::SpecificYear,
         &[2027],
         "2027年（明年）下半年",
-        true,
     );
 }
 
@@ -247,29 +259,20 @@ fn months() {
         TimeKind::Month,
         &[2026],
         "2026年12月（下个月）",
-        false,
     );
     check(
         "这个月的感情运势如何",
         TimeKind::Month,
         &[2026],
         "2026年11月（这个月）",
-        false,
     );
     check(
         "上个月分手了，还能复合吗",
         TimeKind::Month,
         &[2026],
         "2026年10月（上个月）",
-        false,
     );
-    check(
-        "本月财运",
-        TimeKind::Month,
-        &[2026],
-        "2026年11月（本月）",
-        false,
-    );
+    check("本月财运", TimeKind::Month, &[2026], "2026年11月（本月）");
     // Crossing the year.
     let t = resolve("下个月适合搬家吗", day(2026, 12, 10)).unwrap();
     assert_eq!(
@@ -290,21 +293,18 @@ fn weeks() {
         TimeKind::Week,
         &[2026],
         "2026年11月23日至11月29日（本周）",
-        false,
     );
     check(
         "这周感情运势",
         TimeKind::Week,
         &[2026],
         "2026年11月23日至11月29日（这周）",
-        false,
     );
     check(
         "下周适合签约吗",
         TimeKind::Week,
         &[2026],
         "2026年11月30日至12月6日（下周）",
-        false,
     );
     // A week across New Year covers both years.
     let t = resolve("这周运势", day(2026, 12, 30)).unwrap();
@@ -318,21 +318,18 @@ fn days() {
         TimeKind::Day,
         &[2026],
         "2026年11月25日（今天）",
-        false,
     );
     check(
         "明天开业好不好",
         TimeKind::Day,
         &[2026],
         "2026年11月26日（明天）",
-        false,
     );
     check(
         "后天出门办事顺利吗",
         TimeKind::Day,
         &[2026],
         "2026年11月27日（后天）",
-        false,
     );
     let t = resolve("明天运势", day(2026, 12, 31)).unwrap();
     assert_eq!(
@@ -351,18 +348,35 @@ fn implied_and_none() {
         TimeKind::Implied,
         &[2026],
         "2026年（最近，按当年计）",
-        false,
     );
     check(
         "目前适合投资吗",
         TimeKind::Implied,
         &[2026],
         "2026年（目前，按当年计）",
-        false,
     );
     assert_eq!(resolve("我的喜用神是什么", today()), None);
     assert_eq!(resolve("", today()), None);
     assert_eq!(resolve("年年年", today()), None);
+}
+
+#[test]
+fn named_times_are_explicit_and_implied_ones_are_not() {
+    for question in [
+        "明年适合跳槽吗",
+        "2026年的婚姻运",
+        "未来三年事业发展如何",
+        "10年后我会发财吗",
+        "下个月能签约吗",
+        "明天面试顺利吗",
+    ] {
+        let t = resolve(question, today()).unwrap_or_else(|| panic!("no time in {question}"));
+        assert!(t.is_explicit(), "{question}: {t:?}");
+    }
+    for question in ["最近运气很差", "目前适合投资吗"] {
+        let t = resolve(question, today()).unwrap_or_else(|| panic!("no time in {question}"));
+        assert!(!t.is_explicit(), "{question}: {t:?}");
+    }
 }
 
 #[test]

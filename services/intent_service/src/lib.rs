@@ -9,12 +9,23 @@
 //! call reads the deployed version's id (one primary-key lookup) and builds
 //! the classifier again only when it moved, so a version that
 //! prompt_optimizer deploys answers the very next call — no restart, no
-//! reload. A request may name another stored version (`prompt_version`).
+//! reload. The build runs outside every lock calls wait on: calls that
+//! arrive while it runs answer with the previous classifier. A request may
+//! name another stored version (`prompt_version`).
 //!
 //! Sentence embeddings join the signals when the multilingual-e5-small model
 //! is present ([`intent::e5::model_path`]: `HIFATE_E5_MODEL`, else
 //! `models/e5-small-q4.bin` in the data directory, put there by
 //! `crates/e5/fetch-model.sh`); HealthCheck names the signals in use.
+//!
+//! When a newly deployed version cannot be built (a body this release
+//! cannot read, a transient embedding failure), the classifier in use keeps
+//! answering: the failure is logged, the build is tried again after a
+//! growing pause ([`RETRY_FIRST`] doubling up to [`RETRY_MOST`]), and
+//! HealthCheck reports both the deployed version and the one answering,
+//! with the reason (status `degraded`). A process started while the
+//! deployed version cannot be built answers with the newest earlier
+//! deployment that can.
 //!
 //! Bad input is `INVALID_ARGUMENT` naming the field: `question` (empty or
 //! over [`MAX_QUESTION_CHARS`]), `context.current_date` (not `YYYY-MM-DD`),
@@ -23,12 +34,13 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
 
 use hifate_sdk::Identity;
+pub use intent::question::MAX_QUESTION_CHARS;
 use intent::store::IntentStore;
-use intent::time::{Date, TimeKind};
+use intent::time::Date;
 use intent::{Classification, Classifier, Embedder};
 use intent_service_api::intent_service_server::IntentService;
 use intent_service_api::{
@@ -41,10 +53,13 @@ use tonic::{Request, Response, Status};
 pub const SERVICE_NAME: &str = "intent_service";
 /// TCP port used when the binary runs without a supervisor.
 pub const DEFAULT_PORT: u16 = 9008;
-/// Longest question accepted, in characters.
-pub const MAX_QUESTION_CHARS: usize = 500;
 /// Most requests in one BatchClassify.
 pub const MAX_BATCH: usize = 100;
+/// The pause before building a deployed version again after its first
+/// failure; each further failure doubles it.
+pub const RETRY_FIRST: Duration = Duration::from_secs(1);
+/// The longest pause between two builds of a deployed version that fails.
+pub const RETRY_MOST: Duration = Duration::from_secs(60);
 /// Answers kept for `use_cache` (cleared when full; the classifier version
 /// and the date are part of the key, so a stale answer is never used).
 const CACHE_ENTRIES: usize = 4096;
@@ -57,9 +72,48 @@ pub struct IntentServer {
     identity: Identity,
     store: Arc<Mutex<IntentStore>>,
     embedder: Option<Arc<dyn Embedder>>,
-    deployed: Arc<Mutex<Arc<Classifier>>>,
+    /// Locked only to read or swap, never while a classifier is built, so
+    /// a rebuild does not hold up calls.
+    serving: Arc<Mutex<Serving>>,
+    /// Held while a deployed version is built: one build at a time, and
+    /// calls arriving meanwhile answer with the classifier in use.
+    building: Arc<Mutex<()>>,
     named: Arc<Mutex<HashMap<String, Arc<Classifier>>>>,
     cache: Arc<Mutex<HashMap<CacheKey, ClassifyResponse>>>,
+}
+
+/// The classifier answering for the deployed version, and the last failed
+/// attempt to build a newer deployed one.
+struct Serving {
+    classifier: Arc<Classifier>,
+    failed: Option<FailedBuild>,
+}
+
+/// A deployed version whose classifier could not be built.
+#[derive(Debug, Clone)]
+struct FailedBuild {
+    version: String,
+    reason: String,
+    failures: u32,
+    retry_at: Instant,
+}
+
+impl FailedBuild {
+    /// The pause after `failures` failed builds: [`RETRY_FIRST`], doubled
+    /// for every further failure, at most [`RETRY_MOST`].
+    fn pause(failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(16);
+        RETRY_FIRST.saturating_mul(1 << doublings).min(RETRY_MOST)
+    }
+}
+
+/// What answers for the deployed version at one moment.
+struct Deployed {
+    classifier: Arc<Classifier>,
+    /// The deployed version's id; not the classifier's when it failed.
+    version: String,
+    /// Why the deployed version is not the one answering.
+    failure: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,67 +130,177 @@ pub enum OpenError {
     Store(#[from] intent::Error),
 }
 
+/// The version stored under `id`, known by that id whatever its body says:
+/// the deployment log names the row, and a classifier whose id differed
+/// from the deployed one would be rebuilt on every call.
+fn stored_version(store: &IntentStore, id: &str) -> Result<intent::ModelVersion, intent::Error> {
+    let version = store
+        .version(id)?
+        .ok_or_else(|| intent::Error::UnknownVersion(id.to_owned()))?;
+    Ok(intent::ModelVersion {
+        id: id.to_owned(),
+        ..version
+    })
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl IntentServer {
     /// Opens (or creates, with the baseline version deployed) the intent
-    /// database in `data_dir` and builds the deployed classifier.
+    /// database in `data_dir` and builds the deployed classifier; when that
+    /// fails, the newest earlier deployment that builds answers until the
+    /// deployed one can be built.
     pub fn open(
         data_dir: &Path,
         identity: Identity,
         embedder: Option<Arc<dyn Embedder>>,
     ) -> Result<IntentServer, OpenError> {
         let store = IntentStore::open(data_dir.join(intent::store::DATABASE_FILE))?;
-        let classifier = Classifier::new(store.deployed()?, embedder.clone())?;
+        let deployed = store.deployed_id()?;
+        let build = |id: &str| Classifier::new(stored_version(&store, id)?, embedder.clone());
+        let serving = match build(&deployed) {
+            Ok(classifier) => Serving {
+                classifier: Arc::new(classifier),
+                failed: None,
+            },
+            Err(error) => {
+                let earlier = store.deployments()?.into_iter().map(|(id, _)| id);
+                let Some(classifier) = earlier
+                    .filter(|id| *id != deployed)
+                    .find_map(|id| build(&id).ok())
+                else {
+                    return Err(error.into());
+                };
+                tracing::warn!(
+                    deployed = %deployed,
+                    answering = %classifier.version_id(),
+                    %error,
+                    "the deployed classifier version cannot be built; answering with an earlier deployment"
+                );
+                Serving {
+                    classifier: Arc::new(classifier),
+                    failed: Some(FailedBuild {
+                        version: deployed,
+                        reason: error.to_string(),
+                        failures: 1,
+                        retry_at: Instant::now() + FailedBuild::pause(1),
+                    }),
+                }
+            }
+        };
         Ok(IntentServer {
             identity,
             store: Arc::new(Mutex::new(store)),
             embedder,
-            deployed: Arc::new(Mutex::new(Arc::new(classifier))),
+            serving: Arc::new(Mutex::new(serving)),
+            building: Arc::new(Mutex::new(())),
             named: Arc::new(Mutex::new(HashMap::new())),
             cache: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
-    fn store(&self) -> std::sync::MutexGuard<'_, IntentStore> {
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    fn store(&self) -> MutexGuard<'_, IntentStore> {
+        locked(&self.store)
     }
 
-    /// The deployed classifier, rebuilt when another process deployed a
-    /// different version since the last call.
-    fn deployed(&self) -> Result<Arc<Classifier>, Status> {
+    /// What answers for the deployed version. Reads the deployed id (one
+    /// primary-key lookup); when it moved, builds its classifier without
+    /// holding any lock calls wait on, then swaps it in. Blocking: call it
+    /// off the async threads.
+    fn deployed(&self) -> Result<Deployed, Status> {
         let id = self.store().deployed_id().map_err(store_status)?;
-        let mut deployed = self.deployed.lock().unwrap_or_else(|p| p.into_inner());
-        if deployed.version_id() != id {
-            let version = self.store().deployed().map_err(store_status)?;
-            let classifier =
-                Classifier::new(version, self.embedder.clone()).map_err(store_status)?;
-            tracing::info!(version = %classifier.version_id(), "deployed classifier version changed");
-            *deployed = Arc::new(classifier);
+        if self.build_due(&id) {
+            let guard = match self.building.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                // Another call is building it: answer with the one in use.
+                Err(TryLockError::WouldBlock) => None,
+            };
+            // Asked again under the build lock: a build that ended since
+            // may have swapped it in already.
+            if let Some(_building) = guard.filter(|_| self.build_due(&id)) {
+                self.build_deployed(&id);
+            }
         }
-        Ok(deployed.clone())
+        let serving = locked(&self.serving);
+        let failure = serving
+            .failed
+            .as_ref()
+            .filter(|f| f.version == id && serving.classifier.version_id() != id)
+            .map(|f| f.reason.clone());
+        Ok(Deployed {
+            classifier: serving.classifier.clone(),
+            version: id,
+            failure,
+        })
+    }
+
+    /// Whether deployed version `id` should be built now: it is not the one
+    /// answering, and it has not failed recently (its pause is over).
+    fn build_due(&self, id: &str) -> bool {
+        let serving = locked(&self.serving);
+        serving.classifier.version_id() != id
+            && serving
+                .failed
+                .as_ref()
+                .is_none_or(|f| f.version != id || Instant::now() >= f.retry_at)
+    }
+
+    /// Builds the classifier of deployed version `id` and swaps it in, or
+    /// records why it could not be built and when to try again.
+    fn build_deployed(&self, id: &str) {
+        let version = stored_version(&self.store(), id);
+        let built = version.and_then(|version| Classifier::new(version, self.embedder.clone()));
+        let mut serving = locked(&self.serving);
+        match built {
+            Ok(classifier) => {
+                tracing::info!(version = %id, "deployed classifier version changed");
+                serving.classifier = Arc::new(classifier);
+                serving.failed = None;
+            }
+            Err(error) => {
+                let failures = match &serving.failed {
+                    Some(f) if f.version == id => f.failures.saturating_add(1),
+                    _ => 1,
+                };
+                let pause = FailedBuild::pause(failures);
+                tracing::warn!(
+                    deployed = %id,
+                    answering = %serving.classifier.version_id(),
+                    %error,
+                    failures,
+                    retry_in_ms = pause.as_millis(),
+                    "the deployed classifier version cannot be built; answering with the one in use"
+                );
+                serving.failed = Some(FailedBuild {
+                    version: id.to_owned(),
+                    reason: error.to_string(),
+                    failures,
+                    retry_at: Instant::now() + pause,
+                });
+            }
+        }
     }
 
     /// The classifier of a version a request names.
     fn named(&self, id: &str) -> Result<Arc<Classifier>, Status> {
-        if let Some(classifier) = self.named.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
+        if let Some(classifier) = locked(&self.named).get(id) {
             return Ok(classifier.clone());
         }
-        let version = self.store().version(id).map_err(store_status)?;
-        let Some(version) = version else {
-            let known: Vec<String> = self
-                .store()
-                .versions()
-                .map_err(store_status)?
-                .into_iter()
-                .map(|v| v.id)
-                .collect();
-            return Err(hifate_sdk::invalid_argument(format!(
-                "prompt_version: there is no classifier version {id:?} (stored: {}); leave it empty for the deployed one",
-                known.join(", ")
-            )));
-        };
+        let version = self
+            .store()
+            .require_version(id)
+            .map_err(|error| match error {
+                intent::Error::NoSuchVersion { .. } => hifate_sdk::invalid_argument(format!(
+                    "prompt_version: {error}; leave it empty for the deployed one"
+                )),
+                other => store_status(other),
+            })?;
         let classifier =
             Arc::new(Classifier::new(version, self.embedder.clone()).map_err(store_status)?);
-        let mut named = self.named.lock().unwrap_or_else(|p| p.into_inner());
+        let mut named = locked(&self.named);
         if named.len() >= NAMED_VERSIONS {
             named.clear();
         }
@@ -151,8 +315,9 @@ impl IntentServer {
         field: &str,
     ) -> Result<ClassifyResponse, Status> {
         let started = Instant::now();
-        let question = checked_question(&request.question)
-            .map_err(|reason| hifate_sdk::invalid_argument(format!("{field}question: {reason}")))?;
+        let question = intent::question::check(&request.question)
+            .map_err(|reason| hifate_sdk::invalid_argument(format!("{field}question: {reason}")))?
+            .to_owned();
         let today = match request.context.get("current_date") {
             Some(date) => parse_date(date).map_err(|reason| {
                 hifate_sdk::invalid_argument(format!("{field}context.current_date: {reason}"))
@@ -166,7 +331,7 @@ impl IntentServer {
         let named = request.prompt_version.trim().to_owned();
         let classifier = tokio::task::spawn_blocking(move || {
             if named.is_empty() {
-                this.deployed()
+                this.deployed().map(|deployed| deployed.classifier)
             } else {
                 this.named(&named)
             }
@@ -217,24 +382,6 @@ fn prefixed(status: Status, field: &str) -> Status {
     hifate_sdk::invalid_argument(format!("{field}{}", status.message()))
 }
 
-/// The question trimmed, or why it cannot be classified.
-fn checked_question(question: &str) -> Result<String, String> {
-    let question = question.trim();
-    if question.is_empty() {
-        return Err(format!(
-            "is empty; ask a question about fortune, e.g. \"我明年的事业运怎么样？\" ({})",
-            intent::classifier::EMPTY_MESSAGE
-        ));
-    }
-    let chars = question.chars().count();
-    if chars > MAX_QUESTION_CHARS {
-        return Err(format!(
-            "is {chars} characters long; at most {MAX_QUESTION_CHARS} are classified"
-        ));
-    }
-    Ok(question.to_owned())
-}
-
 /// `YYYY-MM-DD`.
 fn parse_date(text: &str) -> Result<Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -254,23 +401,14 @@ fn to_proto(c: Classification, version: &str) -> ClassifyResponse {
         response_time_ms: 0,
         time_intent: c.time_intent.map(|t| TimeIntent {
             r#type: t.kind.as_str().to_owned(),
+            is_explicit: t.is_explicit(),
             target_years: t.target_years,
             description: t.description,
-            is_explicit: names_the_time(t.kind),
         }),
         is_fortune_related: c.is_fortune_related,
         reject_message: c.reject_message,
         cached: false,
     }
-}
-
-/// The wire's `is_explicit`: whether the question names its time ("明年",
-/// "2026年", "下个月") rather than only implying it ("最近", "目前": the
-/// current year is meant). The library's own flag is narrower (an absolute
-/// year only); the wire contract, kept from the original interface, reads
-/// "明年" as explicit too.
-fn names_the_time(kind: TimeKind) -> bool {
-    kind != TimeKind::Implied
 }
 
 fn store_status(error: intent::Error) -> Status {
@@ -313,7 +451,13 @@ impl IntentService for IntentServer {
         &self,
         _request: Request<HealthCheckRequest>,
     ) -> Result<Response<HealthCheckResponse>, Status> {
-        let classifier = self.deployed()?;
+        // Off the async threads, as Classify: a SQLite read, and after a
+        // deploy the build of the new classifier.
+        let this = self.clone();
+        let deployed = tokio::task::spawn_blocking(move || this.deployed())
+            .await
+            .map_err(|e| Status::internal(format!("the version lookup failed: {e}")))??;
+        let classifier = &deployed.classifier;
         let signals = classifier
             .signals()
             .into_iter()
@@ -323,10 +467,17 @@ impl IntentService for IntentServer {
             })
             .collect();
         Ok(Response::new(HealthCheckResponse {
-            status: "healthy".to_owned(),
+            status: if deployed.failure.is_some() {
+                "degraded"
+            } else {
+                "healthy"
+            }
+            .to_owned(),
             version: self.identity.version.to_string(),
             prompt_version: classifier.version_id().to_owned(),
             signals,
+            deployed_prompt_version: deployed.version,
+            deploy_error: deployed.failure.unwrap_or_default(),
         }))
     }
 }

@@ -14,11 +14,12 @@ use tonic::service::Routes;
 async fn main() -> anyhow::Result<()> {
     hifate_sdk::init_tracing();
     let data_dir = hifate_sdk::data_dir(DATA_NAME)?;
-    let embedder = intent::e5::load_if_present(&model_path(&data_dir))?;
+    let model = model_path(&data_dir);
+    let embedder = intent::e5::load_if_present(&model)?;
     match &embedder {
         Some(_) => tracing::info!("sentence embeddings are on"),
         None => tracing::info!(
-            model = %model_path(&data_dir).display(),
+            model = %model.display(),
             "no embedding model; answering from the lexicon and the trained classifier (crates/e5/fetch-model.sh installs it)"
         ),
     }

@@ -465,6 +465,14 @@ async fn a_deployment_by_another_process_answers_the_next_call() {
     assert!(!r.reasoning.contains("classifier:"), "{}", r.reasoning);
     let h = health(&mut client).await;
     assert_eq!(h.prompt_version, "v2");
+    assert_eq!(
+        (
+            h.status.as_str(),
+            h.deployed_prompt_version.as_str(),
+            h.deploy_error.as_str()
+        ),
+        ("healthy", "v2", "")
+    );
     assert_eq!(h.signals, ["lexicon"]);
 
     // And back.
@@ -473,6 +481,167 @@ async fn a_deployment_by_another_process_answers_the_next_call() {
     assert_eq!(r.prompt_version, "v1");
     assert!(r.reasoning.contains("classifier: "), "{}", r.reasoning);
     assert_eq!(health(&mut client).await.signals, ["lexicon", "classifier"]);
+}
+
+/// Replaces the stored body of version `id`, as SQL sees it.
+fn rewrite_body(data_dir: &Path, id: &str, body: &str) {
+    let conn = rusqlite::Connection::open(data_dir.join(DATABASE_FILE)).expect("open the database");
+    let changed = conn
+        .execute(
+            "UPDATE intent_versions SET body = ?2 WHERE id = ?1",
+            rusqlite::params![id, body],
+        )
+        .expect("rewrite a version body");
+    assert_eq!(changed, 1, "{id} is stored");
+}
+
+fn stored_body(data_dir: &Path, id: &str) -> String {
+    let conn = rusqlite::Connection::open(data_dir.join(DATABASE_FILE)).expect("open the database");
+    conn.query_row(
+        "SELECT body FROM intent_versions WHERE id = ?1",
+        [id],
+        |row| row.get(0),
+    )
+    .expect("a stored body")
+}
+
+/// A body no release can read.
+const CORRUPT_BODY: &str = r#"{"id": "broken", "lexicon": "unreadable"}"#;
+
+#[tokio::test]
+async fn a_deployed_version_that_cannot_be_built_leaves_the_one_in_use_answering() {
+    let dir = data_dir();
+    let mut client = start(dir.path()).await;
+    let question = "明年适合跳槽吗";
+    assert_eq!(
+        classify(&mut client, ask(question)).await.prompt_version,
+        "v1"
+    );
+
+    // Another process deploys v2, whose stored body cannot be read.
+    let mut store = other_process(dir.path());
+    store.save_version(&lexicon_only("v2")).expect("store v2");
+    let good_body = stored_body(dir.path(), "v2");
+    rewrite_body(dir.path(), "v2", CORRUPT_BODY);
+    store.deploy("v2").expect("deploy v2");
+
+    // v1 keeps answering, and says so.
+    let r = classify(&mut client, ask(question)).await;
+    assert_eq!(r.prompt_version, "v1");
+    assert_eq!(r.intents, ["career"], "{}", r.reasoning);
+    let h = health(&mut client).await;
+    assert_eq!(h.status, "degraded");
+    assert_eq!(h.prompt_version, "v1", "the version answering");
+    assert_eq!(h.deployed_prompt_version, "v2");
+    assert!(
+        h.deploy_error.contains("v2") && h.deploy_error.contains("cannot be read"),
+        "{}",
+        h.deploy_error
+    );
+    assert_eq!(h.signals, ["lexicon", "classifier"]);
+
+    // Once the body reads again, a later build picks v2 up (the first retry
+    // comes RETRY_FIRST after the failure, without a restart).
+    rewrite_body(dir.path(), "v2", &good_body);
+    let deadline = std::time::Instant::now() + 10 * intent_service::RETRY_FIRST;
+    loop {
+        let r = classify(&mut client, ask(question)).await;
+        if r.prompt_version == "v2" {
+            assert!(!r.reasoning.contains("classifier:"), "{}", r.reasoning);
+            break;
+        }
+        assert_eq!(r.prompt_version, "v1");
+        assert!(std::time::Instant::now() < deadline, "v2 never answered");
+        tokio::time::sleep(intent_service::RETRY_FIRST / 4).await;
+    }
+    let h = health(&mut client).await;
+    assert_eq!(
+        (
+            h.status.as_str(),
+            h.prompt_version.as_str(),
+            h.deployed_prompt_version.as_str()
+        ),
+        ("healthy", "v2", "v2")
+    );
+    assert_eq!(h.deploy_error, "");
+
+    // A process started while the deployed version (v3) cannot be built
+    // answers with the newest earlier deployment (v2).
+    store.save_version(&lexicon_only("v3")).expect("store v3");
+    rewrite_body(dir.path(), "v3", CORRUPT_BODY);
+    store.deploy("v3").expect("deploy v3");
+    let mut restarted = start(dir.path()).await;
+    assert_eq!(
+        classify(&mut restarted, ask(question)).await.prompt_version,
+        "v2"
+    );
+    let h = health(&mut restarted).await;
+    assert_eq!(
+        (
+            h.status.as_str(),
+            h.prompt_version.as_str(),
+            h.deployed_prompt_version.as_str()
+        ),
+        ("degraded", "v2", "v3")
+    );
+}
+
+/// An embedder whose batch call (a classifier's build) takes [`SLOW_BUILD`].
+struct SlowToBuild;
+
+const SLOW_BUILD: std::time::Duration = std::time::Duration::from_millis(1500);
+
+impl Embedder for SlowToBuild {
+    fn embed(&self, text: &str) -> Result<Vec<f32>, intent::EmbedError> {
+        intent::CharBigramEmbedder::default().embed(text)
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, intent::EmbedError> {
+        std::thread::sleep(SLOW_BUILD);
+        texts.iter().map(|text| self.embed(text)).collect()
+    }
+
+    fn name(&self) -> &str {
+        "slow to build"
+    }
+}
+
+#[tokio::test]
+async fn calls_during_a_rebuild_answer_with_the_classifier_in_use() {
+    let dir = data_dir();
+    let client = start_with(dir.path(), Some(Arc::new(SlowToBuild))).await;
+    let question = "明年适合跳槽吗";
+    let mut store = other_process(dir.path());
+    store.save_version(&lexicon_only("v2")).expect("store v2");
+    store.deploy("v2").expect("deploy v2");
+
+    // The first call after the deploy builds v2 (slowly) and answers with it.
+    let mut first = client.clone();
+    let building = tokio::spawn(async move { classify(&mut first, ask(question)).await });
+    tokio::time::sleep(SLOW_BUILD / 5).await;
+    // Meanwhile another call, and a health check, answer at once with v1.
+    let mut second = client.clone();
+    let started = std::time::Instant::now();
+    let meanwhile = classify(&mut second, ask(question)).await;
+    let h = health(&mut second).await;
+    let waited = started.elapsed();
+    assert_eq!(meanwhile.prompt_version, "v1");
+    assert_eq!(
+        (
+            h.prompt_version.as_str(),
+            h.deployed_prompt_version.as_str()
+        ),
+        ("v1", "v2")
+    );
+    assert_eq!(h.status, "healthy", "a build under way is no failure");
+    assert!(waited < SLOW_BUILD / 2, "waited {waited:?} for the build");
+
+    let built = building.await.expect("the first call");
+    assert_eq!(built.prompt_version, "v2");
+    assert_eq!(
+        classify(&mut second, ask(question)).await.prompt_version,
+        "v2"
+    );
 }
 
 #[tokio::test]

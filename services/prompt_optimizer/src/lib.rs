@@ -4,9 +4,11 @@
 //!
 //! * `CollectFeedback` stores a user's verdict (question, predicted and
 //!   corrected intents, satisfaction) in the intent database it shares with
-//!   intent_service (`data = "intent"` in `hifate.toml`).
+//!   intent_service (`data = "intent"` in `hifate.toml`). A correction to
+//!   `off_topic` says the question should have been refused.
 //! * `GetWeeklyReport` computes, from one ISO week's feedback (China time),
-//!   the accuracy, per-intent precision, recall and F1, and the most
+//!   the accuracy, per-intent precision, recall and F1, macro-F1 (as the
+//!   evaluation computes it, [`intent::eval::macro_f1`]) and the most
 //!   confused pairs.
 //! * `GenerateImprovement` trains a new classifier version on the labeled
 //!   set plus every correction, with lexicon terms proposed from the
@@ -14,25 +16,33 @@
 //!   not deployed.
 //! * `EvaluatePrompt` runs two versions on the held-out labeled questions
 //!   plus the corrected feedback and reports accuracy and macro-F1 of both,
-//!   with the questions one got right and the other wrong.
+//!   with the questions one got right and the other wrong. The candidate is
+//!   a version id, or GenerateImprovement's `new_prompt_text` as it came.
 //! * `DeployPrompt` makes a version the deployed one only if that
 //!   evaluation finds it not worse (accuracy and macro-F1 each at least the
-//!   deployed version's); intent_service answers with it from its next call.
+//!   deployed version's), and only if the version it was compared with is
+//!   still deployed when it is done: a deployment by another process in
+//!   between is `ABORTED` (call again to compare with the new one).
+//!   intent_service answers with it from its next call.
+//!
+//! Training and evaluation hold no lock: feedback, reports and health
+//! checks are answered while they run.
 //!
 //! Bad input is `INVALID_ARGUMENT` naming the field (`question`,
 //! `predicted_intents`, `correct_intents`, `week`, `*_prompt_version`,
 //! `traffic_percentage`).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use hifate_sdk::Identity;
 use intent::dataset::{self, Example};
 use intent::eval::{evaluate, Evaluation};
-use intent::feedback::Feedback;
+use intent::feedback::{Correction, Feedback};
+use intent::intents::OFF_TOPIC;
 use intent::report::{weekly, WeekRange};
 use intent::store::IntentStore;
+use intent::time::unix_now;
 use intent::{Classifier, Embedder, Intent, ModelVersion};
 use prompt_optimizer_api::prompt_optimizer_service_server::PromptOptimizerService;
 use prompt_optimizer_api::{
@@ -46,8 +56,6 @@ use tonic::{Request, Response, Status};
 pub const SERVICE_NAME: &str = "prompt_optimizer";
 /// TCP port used when the binary runs without a supervisor.
 pub const DEFAULT_PORT: u16 = 9009;
-/// Longest question accepted, in characters (as intent_service).
-pub const MAX_QUESTION_CHARS: usize = 500;
 /// Fresh version ids tried when another process took the one picked.
 const ID_TRIES: u32 = 3;
 /// Test cases listed per direction in an evaluation.
@@ -57,6 +65,9 @@ const CASES_LISTED: usize = 20;
 #[derive(Clone)]
 pub struct Optimizer {
     identity: Identity,
+    /// Held only for store reads and writes, never while a version is
+    /// trained or evaluated (seconds, with embeddings), so feedback and
+    /// health checks are not held up by them.
     store: Arc<Mutex<IntentStore>>,
     embedder: Option<Arc<dyn Embedder>>,
 }
@@ -91,15 +102,19 @@ impl Comparison {
     }
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 fn store_status(error: intent::Error) -> Status {
     Status::unavailable(format!("the intent database failed: {error}"))
+}
+
+/// A version lookup's failure: `INVALID_ARGUMENT` naming `field` when the
+/// version is not stored, `UNAVAILABLE` when the database failed.
+fn lookup_status(field: &str, error: intent::Error) -> Status {
+    match error {
+        intent::Error::NoSuchVersion { .. } => {
+            hifate_sdk::invalid_argument(format!("{field}: {error}"))
+        }
+        other => store_status(other),
+    }
 }
 
 /// Intent names, or which one is unknown.
@@ -118,6 +133,39 @@ fn intents_of(field: &str, names: &[String]) -> Result<Vec<Intent>, Status> {
         .collect()
 }
 
+/// `correct_intents`: intent names, or [`OFF_TOPIC`] alone (the question is
+/// not about fortune telling); empty is no correction.
+fn correction_of(names: &[String]) -> Result<Option<Correction>, Status> {
+    const FIELD: &str = "correct_intents";
+    if names.iter().any(|name| name.trim() == OFF_TOPIC) {
+        if names.len() > 1 {
+            return Err(hifate_sdk::invalid_argument(format!(
+                "{FIELD}: {OFF_TOPIC} says the question has no intent; send it alone, not with {}",
+                names.join(", ")
+            )));
+        }
+        return Ok(Some(Correction::OffTopic));
+    }
+    let intents = intents_of(FIELD, names).map_err(|status| {
+        hifate_sdk::invalid_argument(format!(
+            "{}; or {OFF_TOPIC} alone for a question outside fortune telling",
+            status.message()
+        ))
+    })?;
+    Ok(Correction::intents(&intents))
+}
+
+/// The version id EvaluatePrompt's `new_prompt_text` names: an id ("v4"),
+/// or GenerateImprovement's `new_prompt_text` passed back as it came (JSON
+/// with the id under "version").
+fn candidate_id(text: &str) -> String {
+    let text = text.trim();
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|summary| summary.get("version")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| text.to_owned())
+}
+
 impl Optimizer {
     /// Opens (or creates, with the baseline deployed) the intent database in
     /// `data_dir`.
@@ -134,56 +182,56 @@ impl Optimizer {
         })
     }
 
-    /// Runs `operation` on the store off the async threads: SQLite may wait
-    /// for intent_service's or another version's write, and training and
-    /// evaluation take CPU time.
-    async fn blocking<T: Send + 'static>(
-        &self,
-        operation: impl FnOnce(&Optimizer, &mut IntentStore) -> Result<T, Status> + Send + 'static,
-    ) -> Result<T, Status> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut store = this.store.lock().unwrap_or_else(|p| p.into_inner());
-            operation(&this, &mut store)
-        })
-        .await
-        .map_err(|e| Status::internal(format!("the optimizer task failed: {e}")))?
+    fn store(&self) -> MutexGuard<'_, IntentStore> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A stored version, or `INVALID_ARGUMENT` naming `field`.
-    fn version(store: &IntentStore, field: &str, id: &str) -> Result<ModelVersion, Status> {
+    /// Runs `operation` off the async threads: SQLite may wait for
+    /// intent_service's or another version's write, and training and
+    /// evaluation take CPU time. The operation locks the store itself, for
+    /// each read or write only.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        operation: impl FnOnce(&Optimizer) -> Result<T, Status> + Send + 'static,
+    ) -> Result<T, Status> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || operation(&this))
+            .await
+            .map_err(|e| Status::internal(format!("the optimizer task failed: {e}")))?
+    }
+
+    /// A stored version (the deployed one for an empty id), or
+    /// `INVALID_ARGUMENT` naming `field`.
+    fn version(&self, field: &str, id: &str) -> Result<ModelVersion, Status> {
         let id = id.trim();
+        let store = self.store();
         if id.is_empty() {
             return store.deployed().map_err(store_status);
         }
-        store.version(id).map_err(store_status)?.ok_or_else(|| {
-            let known: Vec<String> = store
-                .versions()
-                .map(|versions| versions.into_iter().map(|v| v.id).collect())
-                .unwrap_or_default();
-            hifate_sdk::invalid_argument(format!(
-                "{field}: there is no classifier version {id:?} (stored: {})",
-                known.join(", ")
-            ))
-        })
+        store
+            .require_version(id)
+            .map_err(|e| lookup_status(field, e))
     }
 
     /// The held-out labeled questions plus every piece of feedback that
-    /// tells the truth (corrections, and confirmed predictions).
-    fn evaluation_set(store: &IntentStore) -> Result<Vec<Example>, Status> {
+    /// tells the truth (corrections, confirmed predictions, and questions
+    /// marked off-topic).
+    fn evaluation_set(&self) -> Result<Vec<Example>, Status> {
+        let feedback = self.store().all_feedback().map_err(store_status)?;
         let mut examples = dataset::held_out();
-        let feedback = store.all_feedback().map_err(store_status)?;
         examples.extend(feedback.iter().filter_map(Feedback::example));
         Ok(examples)
     }
 
+    /// Both versions on the same questions. Holds no lock: building the
+    /// classifiers embeds their prototypes, and classifying the questions
+    /// takes a while with embeddings.
     fn compare(
         &self,
-        store: &IntentStore,
         old: ModelVersion,
         new: ModelVersion,
+        examples: &[Example],
     ) -> Result<Comparison, Status> {
-        let examples = Self::evaluation_set(store)?;
         let today = intent::time::today();
         let (old_id, new_id) = (old.id.clone(), new.id.clone());
         let old = Classifier::new(old, self.embedder.clone()).map_err(store_status)?;
@@ -191,9 +239,30 @@ impl Optimizer {
         Ok(Comparison {
             old_id,
             new_id,
-            old: evaluate(&old, &examples, today),
-            new: evaluate(&new, &examples, today),
+            old: evaluate(&old, examples, today),
+            new: evaluate(&new, examples, today),
         })
+    }
+
+    /// A new version from `base` and `feedback`, stored under a fresh id.
+    /// Training holds no lock; another optimizer process (a swap runs two)
+    /// may take the same next id between our read and our write, so on
+    /// [`intent::Error::VersionTaken`] it trains again under a fresh one.
+    fn improve(
+        &self,
+        base: &ModelVersion,
+        feedback: &[Feedback],
+    ) -> Result<intent::Improvement, Status> {
+        let mut tries = 0;
+        loop {
+            let id = self.store().next_version_id().map_err(store_status)?;
+            let improvement = intent::improve::propose(base, feedback, id, unix_now());
+            match self.store().save_version(&improvement.version) {
+                Ok(()) => return Ok(improvement),
+                Err(intent::Error::VersionTaken { .. }) if tries < ID_TRIES => tries += 1,
+                Err(error) => return Err(store_status(error)),
+            }
+        }
     }
 }
 
@@ -216,18 +285,9 @@ impl PromptOptimizerService for Optimizer {
         request: Request<FeedbackRequest>,
     ) -> Result<Response<FeedbackResponse>, Status> {
         let request = request.into_inner();
-        let question = request.question.trim().to_owned();
-        if question.is_empty() {
-            return Err(hifate_sdk::invalid_argument(
-                "question: is empty; send the question that was classified",
-            ));
-        }
-        let chars = question.chars().count();
-        if chars > MAX_QUESTION_CHARS {
-            return Err(hifate_sdk::invalid_argument(format!(
-                "question: is {chars} characters long; at most {MAX_QUESTION_CHARS}"
-            )));
-        }
+        let question = intent::question::check(&request.question)
+            .map_err(|reason| hifate_sdk::invalid_argument(format!("question: {reason}")))?
+            .to_owned();
         if !(0.0..=1.0).contains(&request.confidence) {
             return Err(hifate_sdk::invalid_argument(format!(
                 "confidence: {} is outside 0..=1",
@@ -237,7 +297,7 @@ impl PromptOptimizerService for Optimizer {
         let feedback = Feedback {
             question,
             predicted: intents_of("predicted_intents", &request.predicted_intents)?,
-            corrected: intents_of("correct_intents", &request.correct_intents)?,
+            corrected: correction_of(&request.correct_intents)?,
             confidence: request.confidence,
             satisfied: request.satisfied,
             comment: request.comment,
@@ -245,11 +305,11 @@ impl PromptOptimizerService for Optimizer {
             at: if request.timestamp > 0 {
                 request.timestamp
             } else {
-                now()
+                unix_now()
             },
         };
         let id = self
-            .blocking(move |_, store| store.add_feedback(&feedback).map_err(store_status))
+            .blocking(move |this| this.store().add_feedback(&feedback).map_err(store_status))
             .await?;
         Ok(Response::new(FeedbackResponse {
             success: true,
@@ -262,12 +322,12 @@ impl PromptOptimizerService for Optimizer {
         &self,
         request: Request<WeeklyReportRequest>,
     ) -> Result<Response<WeeklyReportResponse>, Status> {
-        let week = WeekRange::parse(&request.into_inner().week, now())
+        let week = WeekRange::parse(&request.into_inner().week, unix_now())
             .map_err(|e| hifate_sdk::invalid_argument(format!("week: {e}")))?;
         let range = week.clone();
         let feedback = self
-            .blocking(move |_, store| {
-                store
+            .blocking(move |this| {
+                this.store()
                     .feedback_between(range.from, range.to)
                     .map_err(store_status)
             })
@@ -284,11 +344,6 @@ impl PromptOptimizerService for Optimizer {
                 support: i32::try_from(prf.support).unwrap_or(i32::MAX),
             })
             .collect();
-        let macro_f1 = if intents.is_empty() {
-            0.0
-        } else {
-            intents.iter().map(|m| m.f1).sum::<f32>() / intents.len() as f32
-        };
         let first_day = time::OffsetDateTime::from_unix_timestamp(week.from)
             .map(|t| t.to_offset(intent::time::CHINA).date())
             .ok();
@@ -308,15 +363,15 @@ impl PromptOptimizerService for Optimizer {
                 .confused_pairs
                 .iter()
                 .map(|pair| CommonError {
-                    pattern: intent::intents::join(&pair.predicted),
+                    pattern: intent::intents::label(&pair.predicted),
                     count: i32::try_from(pair.count).unwrap_or(i32::MAX),
-                    should_be: intent::intents::join(&pair.should_be),
+                    should_be: intent::intents::label(&pair.should_be),
                     examples: pair.examples.clone(),
                 })
                 .collect(),
             accuracy_by_intent: intents.iter().map(|m| (m.intent.clone(), m.f1)).collect(),
             intents,
-            macro_f1,
+            macro_f1: report.macro_f1,
             week: label,
         }))
     }
@@ -327,37 +382,37 @@ impl PromptOptimizerService for Optimizer {
     ) -> Result<Response<ImprovementResponse>, Status> {
         let current = request.into_inner().current_prompt_version;
         let improvement = self
-            .blocking(move |_, store| {
-                let base = Optimizer::version(store, "current_prompt_version", &current)?;
-                let feedback = store.all_feedback().map_err(store_status)?;
-                // Another optimizer process (a swap runs two) may take the
-                // same next id between our read and our write: train again
-                // under a fresh one.
-                let mut tries = 0;
-                loop {
-                    let id = store.next_version_id().map_err(store_status)?;
-                    let improvement = intent::improve::propose(&base, &feedback, id, now());
-                    match store.save_version(&improvement.version) {
-                        Ok(()) => return Ok(improvement),
-                        Err(intent::Error::VersionTaken { .. }) if tries < ID_TRIES => tries += 1,
-                        Err(error) => return Err(store_status(error)),
-                    }
-                }
+            .blocking(move |this| {
+                let base = this.version("current_prompt_version", &current)?;
+                let feedback = this.store().all_feedback().map_err(store_status)?;
+                this.improve(&base, &feedback)
             })
             .await?;
         let term = |(intent, term): &(Intent, String)| format!("{}:{term}", intent.as_str());
+        let added: Vec<String> = improvement
+            .added_terms
+            .iter()
+            .map(term)
+            .chain(
+                improvement
+                    .added_off_topic_terms
+                    .iter()
+                    .map(|term| format!("{OFF_TOPIC}:{term}")),
+            )
+            .collect();
+        let removed: Vec<String> = improvement.removed_terms.iter().map(term).collect();
         let summary = serde_json::json!({
             "version": improvement.version.id,
             "parent": improvement.version.parent,
-            "added_terms": improvement.added_terms.iter().map(term).collect::<Vec<_>>(),
-            "removed_terms": improvement.removed_terms.iter().map(term).collect::<Vec<_>>(),
+            "added_terms": added,
+            "removed_terms": removed,
             "thresholds": improvement.version.thresholds,
         });
         Ok(Response::new(ImprovementResponse {
             new_prompt_version: improvement.version.id.clone(),
             new_prompt_text: summary.to_string(),
-            suggested_additions: improvement.added_terms.iter().map(term).collect(),
-            suggested_removals: improvement.removed_terms.iter().map(term).collect(),
+            suggested_additions: added,
+            suggested_removals: removed,
             reasoning: improvement.reasoning,
         }))
     }
@@ -368,7 +423,7 @@ impl PromptOptimizerService for Optimizer {
     ) -> Result<Response<EvaluateResponse>, Status> {
         let request = request.into_inner();
         let (field, candidate) = if request.new_prompt_version.trim().is_empty() {
-            ("new_prompt_text", request.new_prompt_text)
+            ("new_prompt_text", candidate_id(&request.new_prompt_text))
         } else {
             ("new_prompt_version", request.new_prompt_version)
         };
@@ -379,10 +434,11 @@ impl PromptOptimizerService for Optimizer {
         }
         let old_id = request.old_prompt_version;
         let comparison = self
-            .blocking(move |this, store| {
-                let old = Optimizer::version(store, "old_prompt_version", &old_id)?;
-                let new = Optimizer::version(store, field, &candidate)?;
-                this.compare(store, old, new)
+            .blocking(move |this| {
+                let old = this.version("old_prompt_version", &old_id)?;
+                let new = this.version(field, &candidate)?;
+                let examples = this.evaluation_set()?;
+                this.compare(old, new, &examples)
             })
             .await?;
         let mut degraded = Vec::new();
@@ -430,9 +486,9 @@ impl PromptOptimizerService for Optimizer {
             ));
         }
         let response = self
-            .blocking(move |this, store| {
-                let new = Optimizer::version(store, "prompt_version", &id)?;
-                let old = store.deployed().map_err(store_status)?;
+            .blocking(move |this| {
+                let new = this.version("prompt_version", &id)?;
+                let old = this.store().deployed().map_err(store_status)?;
                 if old.id == new.id {
                     return Ok(DeployResponse {
                         success: true,
@@ -441,7 +497,8 @@ impl PromptOptimizerService for Optimizer {
                         ..DeployResponse::default()
                     });
                 }
-                let comparison = this.compare(store, old, new)?;
+                let examples = this.evaluation_set()?;
+                let comparison = this.compare(old, new, &examples)?;
                 let numbers = comparison.numbers();
                 let mut response = DeployResponse {
                     success: false,
@@ -457,8 +514,18 @@ impl PromptOptimizerService for Optimizer {
                         format!("refused: {id} is worse than the deployed version ({numbers})");
                     return Ok(response);
                 }
-                store.deploy(&id).map_err(store_status)?;
-                let sequence = store.deployments().map_err(store_status)?.len();
+                // Deployed only if what it was compared with still is: the
+                // evaluation took a while, and another process may have
+                // deployed meanwhile.
+                let sequence = this
+                    .store()
+                    .deploy_if_current(&id, &comparison.old_id)
+                    .map_err(|error| match error {
+                        intent::Error::DeploymentMoved { .. } => Status::aborted(format!(
+                            "not deployed: {error} (call DeployPrompt again)"
+                        )),
+                        other => store_status(other),
+                    })?;
                 response.success = true;
                 response.deployment_id = format!("deploy-{sequence}-{id}");
                 response.message = format!(
@@ -475,7 +542,8 @@ impl PromptOptimizerService for Optimizer {
         _request: Request<HealthCheckRequest>,
     ) -> Result<Response<HealthCheckResponse>, Status> {
         let (deployed, feedback) = self
-            .blocking(|_, store| {
+            .blocking(|this| {
+                let store = this.store();
                 Ok((
                     store.deployed_id().map_err(store_status)?,
                     store.feedback_count().map_err(store_status)?,
