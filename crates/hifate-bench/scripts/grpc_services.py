@@ -132,7 +132,7 @@ def main():
     ap.add_argument("--streams", type=int, default=16)
     ap.add_argument("--only", nargs="*", help="service names (prefixes) to measure")
     a = ap.parse_args()
-    print(f"{'service':24} {'req/s':>10} {'per core':>10} {'service CPU':>12} {'mean ms':>8} {'max ms':>8} {'RSS MB':>7} {'peak MB':>8}  failed")
+    print(f"{'service':24} {'streams':>7} {'req/s':>10} {'per core':>10} {'service CPU':>12} {'mean ms':>8} {'max ms':>8} {'RSS MB':>7} {'peak MB':>8}  failed")
     for case in CASES:
         name, path, message = case[:3]
         peers = case[3] if len(case) > 3 else {}
@@ -158,14 +158,14 @@ def main():
             rate = float(re.search(r"finished in [^,]+, ([0-9.]+) req/s", out).group(1))
             done = int(re.search(r"(\d+) succeeded", out).group(1))
             failed = int(re.search(r"(\d+) failed", out).group(1))
-            # Warm-up requests are not in `done` but are in the CPU time:
-            # per core is counted over the measured window's share.
+            # Warm-up requests are not in `done`, but their CPU time is in
+            # `used`: per core is a lower bound.
             per_core = done / used if used > 0 else float("nan")
             timing = re.search(r"time for request:\s+(\S+)\s+(\S+)\s+(\S+)", out)
             mean = to_ms(timing.group(3)) if timing else float("nan")
             worst = to_ms(timing.group(2)) if timing else float("nan")
             rss, peak = memory_mb(proc.pid)
-            print(f"{name:24} {rate:>10.0f} {per_core:>10.0f} {used:>11.2f}s {mean:>8.2f} {worst:>8.2f} {rss:>7.0f} {peak:>8.0f}  {failed}")
+            print(f"{name:24} {a.streams:>7} {rate:>10.0f} {per_core:>10.0f} {used:>11.2f}s {mean:>8.2f} {worst:>8.2f} {rss:>7.0f} {peak:>8.0f}  {failed}")
         finally:
             for p in [proc] + helpers:
                 p.terminate()

@@ -55,6 +55,11 @@
 //!   then the new process killed while callers call. Prints the time from
 //!   the kill to the warm version's first answer, the supervisor's decision
 //!   → switch time, the warm version's RSS, and the failed calls.
+//! - `memory`: desk_fengshui, fortune_analysis (with bazi_core and
+//!   fortune_rule) and intent_service, each under 2 callers and swapped 3
+//!   times with the default 10 s bake window. The RSS of all the service's
+//!   processes is read every 10 ms: resting under load, and the peak during
+//!   each swap, when two copies of the model are in memory.
 //! - `guard`: the regression guard, a short `proxy` (2 rounds × 2 s at 16
 //!   and 64 in flight) that exits non-zero when the front port delivers less
 //!   than 0.85 of the direct throughput.
@@ -74,7 +79,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use scenarios::{change, chart, guard, idle, load, proxy, rollback, swap};
+use scenarios::{change, chart, guard, idle, load, memory, proxy, rollback, swap};
 
 #[derive(Parser)]
 #[command(
@@ -108,6 +113,8 @@ enum Scenario {
     Chart(chart::ChartArgs),
     /// A version killed in its bake window: time back to the warm one, its memory.
     Rollback(rollback::RollbackArgs),
+    /// RSS of the model-holding services during swaps (two copies at once).
+    Memory(memory::MemoryArgs),
     /// Regression guard: exits non-zero if the proxy costs too much throughput.
     Guard(guard::GuardArgs),
     /// Every scenario in order.
@@ -147,6 +154,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Scenario::Idle(args) => idle::run(&env, &args).await.map(|()| true),
         Scenario::Chart(args) => chart::run(&env, &args).await.map(|()| true),
         Scenario::Rollback(args) => rollback::run(&env, &args).await.map(|()| true),
+        Scenario::Memory(args) => memory::run(&env, &args).await.map(|()| true),
         Scenario::Guard(args) => guard::run(&env, &args).await,
         Scenario::All => {
             proxy::run(&env, &proxy::ProxyArgs::default()).await?;
@@ -156,6 +164,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             idle::run(&env, &idle::IdleArgs::default()).await?;
             chart::run(&env, &chart::ChartArgs::default()).await?;
             rollback::run(&env, &rollback::RollbackArgs::default()).await?;
+            memory::run(&env, &memory::MemoryArgs::default()).await?;
             guard::run(&env, &guard::GuardArgs::default()).await
         }
     }

@@ -1,10 +1,11 @@
 //! intent_service and prompt_optimizer under the supervisor, sharing one
 //! data directory (`data = "intent"`): questions are classified in a loop
-//! while intent_service is swapped again and again, prompt_optimizer is
-//! swapped too, and in the middle of it all the optimizer deploys a new
-//! classifier version. Not one call may fail, and once the new version
-//! answers, no call is answered by the old one again — whichever process
-//! of intent_service takes it.
+//! while intent_service is swapped again and again, feedback is sent and
+//! weekly reports asked for in another loop while prompt_optimizer is
+//! swapped three times, and in the middle of it all the optimizer deploys a
+//! new classifier version. Not one call of either loop may fail, and once
+//! the new version answers, no call is answered by the old one again —
+//! whichever process of intent_service takes it.
 
 mod support;
 
@@ -16,7 +17,9 @@ use hifate::ReloadOutcome;
 use intent_service_api::intent_service_client::IntentServiceClient;
 use intent_service_api::ClassifyRequest;
 use prompt_optimizer_api::prompt_optimizer_service_client::PromptOptimizerServiceClient;
-use prompt_optimizer_api::{DeployRequest, ImprovementRequest};
+use prompt_optimizer_api::{
+    DeployRequest, FeedbackRequest, ImprovementRequest, WeeklyReportRequest,
+};
 use support::{copy_repo, fixture_target, free_port, FIRST_BUILD, RELOAD};
 use tonic::transport::Channel;
 
@@ -86,7 +89,43 @@ async fn questions_are_classified_through_swaps_and_a_live_deploy() {
         })
     };
 
+    // Feedback (the prediction was right) and weekly reports, in a loop.
+    let reviewer = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut client = PromptOptimizerServiceClient::new(channel(optimizer_port));
+            let (mut calls, mut failures) = (0u64, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                calls += 1;
+                let result = if calls % 10 == 0 {
+                    client
+                        .get_weekly_report(WeeklyReportRequest::default())
+                        .await
+                        .map(|r| r.into_inner().total_requests > 0)
+                } else {
+                    client
+                        .collect_feedback(FeedbackRequest {
+                            question: "我明年的事业和财运怎么样？".into(),
+                            predicted_intents: vec!["career".into(), "wealth".into()],
+                            satisfied: true,
+                            user_id: "swap-test".into(),
+                            ..FeedbackRequest::default()
+                        })
+                        .await
+                        .map(|r| r.into_inner().success)
+                };
+                match result {
+                    Ok(true) => {}
+                    Ok(false) => failures.push(format!("call {calls} answered without success")),
+                    Err(status) => failures.push(status.to_string()),
+                }
+            }
+            (calls, failures)
+        })
+    };
+
     let mut optimizer = PromptOptimizerServiceClient::new(channel(optimizer_port));
+    let mut optimizer_swaps = 0;
     for swap in 0..SWAPS {
         let outcomes = tokio::time::timeout(
             RELOAD,
@@ -116,18 +155,31 @@ async fn questions_are_classified_through_swaps_and_a_live_deploy() {
                 .into_inner();
             assert!(deployed.success, "{deployed:?}");
             assert_eq!(improved.new_prompt_version, "v2");
-            let outcomes = supervisor
-                .rebuild(&["prompt_optimizer"], "swap under load")
-                .await;
+        }
+        if [1, SWAPS / 2, SWAPS - 1].contains(&swap) {
+            let outcomes = tokio::time::timeout(
+                RELOAD,
+                supervisor.rebuild(&["prompt_optimizer"], "swap under load"),
+            )
+            .await
+            .expect("reload in time");
             assert!(
                 matches!(outcomes["prompt_optimizer"], ReloadOutcome::Swapped { .. }),
                 "{:?}",
                 outcomes["prompt_optimizer"]
             );
+            optimizer_swaps += 1;
         }
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, Ordering::Relaxed);
+    let (reviews, review_failures) = reviewer.await.expect("reviewer");
+    println!(
+        "prompt_optimizer: {optimizer_swaps} swaps, {reviews} feedback and report calls ({} failed)",
+        review_failures.len()
+    );
+    assert!(review_failures.is_empty(), "{review_failures:?}");
+    assert!(reviews > 50, "{reviews} calls");
     let (calls, answered_by, failures) = classifier.await.expect("classifier");
     let first_v2 = answered_by.iter().position(|v| v == "v2");
     println!(

@@ -3,7 +3,8 @@
 //! bazi_core's logic served by a new bazi_core alone, an edit of its API
 //! (`.proto`) served by new versions of bazi_core and of its caller, the
 //! gateway, an edit of bazi_fortune served by a new bazi_fortune alone
-//! (`/api/v1/bazi/detail` through the gateway), and a clean Ctrl-C.
+//! (`/api/v1/bazi/detail` through the gateway), an edit of desk_fengshui
+//! while desk photos are posted, and a clean Ctrl-C.
 
 mod support;
 
@@ -585,6 +586,85 @@ async fn hifate_up_serves_the_guide_example_through_reloads() {
             ("gateway".to_owned(), 2)
         ]),
         "a logic edit of bazi_fortune reloads bazi_fortune only"
+    );
+
+    // Edit desk_fengshui while desk photos are posted through the main
+    // service: the new version loads its model before it takes a call, the
+    // old one serves until then, and not one photo fails.
+    let desk_photo = std::sync::Arc::new(coffee());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let posters: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, photo, http) = (stop.clone(), desk_photo.clone(), http.clone());
+            tokio::spawn(async move {
+                let (mut versions, mut failures) = (Vec::new(), Vec::new());
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let path = "/api/v2/desk-fengshui/analyze";
+                    let header = "x-desk-fengshui-version";
+                    match post_photo(&http, main_port, path, &photo, &[], header).await {
+                        Ok((data, version))
+                            if data["items"]
+                                .as_array()
+                                .is_some_and(|items| items.iter().any(|i| i["name"] == "cup")) =>
+                        {
+                            versions.push(version)
+                        }
+                        Ok((data, _)) => failures.push(format!("no cup: {data}")),
+                        Err(error) => failures.push(error),
+                    }
+                }
+                (versions, failures)
+            })
+        })
+        .collect();
+    append(
+        &root.join("services/desk_fengshui/src/lib.rs"),
+        "\n// A comment is a change: the code is rebuilt and swapped.\n",
+    );
+    poll("desk_fengshui version 2", RELOAD, &mut up, || async move {
+        match microservice_version(main_port, "desk_fengshui").await {
+            Some(2) => Ok(()),
+            other => Err(format!("desk_fengshui serves version {other:?}")),
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut answered_by, mut failures) = (Vec::new(), Vec::new());
+    for poster in posters {
+        let (mut versions, mut failed) = poster.await.expect("poster");
+        answered_by.append(&mut versions);
+        failures.append(&mut failed);
+    }
+    println!(
+        "desk_fengshui swap under load: {} photos, {} failed",
+        answered_by.len() + failures.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "failed photos across the swap: {failures:?}"
+    );
+    assert!(
+        answered_by.contains(&1) && answered_by.contains(&2),
+        "both versions answered: {answered_by:?}"
+    );
+    assert_eq!(
+        versions(main_port).await,
+        BTreeMap::from([
+            ("bazi_core".to_owned(), 3),
+            ("bazi_fortune".to_owned(), 2),
+            ("bazi_analyzer".to_owned(), 1),
+            ("bazi_rule".to_owned(), 1),
+            ("payment_service".to_owned(), 1),
+            ("intent_service".to_owned(), 1),
+            ("prompt_optimizer".to_owned(), 1),
+            ("desk_fengshui".to_owned(), 2),
+            ("fortune_rule".to_owned(), 1),
+            ("fortune_analysis".to_owned(), 2),
+            ("gateway".to_owned(), 2)
+        ]),
+        "an edit of desk_fengshui reloads desk_fengshui only"
     );
 
     // Ctrl-C: every child stops, the supervisor exits cleanly.

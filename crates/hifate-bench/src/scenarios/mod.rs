@@ -5,6 +5,7 @@ pub mod chart;
 pub mod guard;
 pub mod idle;
 pub mod load;
+pub mod memory;
 pub mod proxy;
 pub mod rollback;
 pub mod swap;

@@ -454,11 +454,11 @@ pub async fn post_photo(
         .headers()
         .get(version_header)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+        .and_then(|v| v.parse::<u64>().ok());
     let answer: Value = response.json().await.map_err(|e| e.to_string())?;
     if !status.is_success() {
         return Err(format!("{status}: {answer}"));
     }
+    let version = version.ok_or_else(|| format!("no {version_header} header: {answer}"))?;
     Ok((answer["data"].clone(), version))
 }
