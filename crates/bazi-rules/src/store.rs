@@ -21,13 +21,15 @@
 //!   whose rules were all deleted on purpose is left empty;
 //!   [`RuleStore::load_corpus`] loads the corpus into any empty database.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 use serde_json::Value;
+pub use shared_sqlite::rule_set::OpenOptions;
+use shared_sqlite::rule_set::{bump_version, read_version, Seed};
+pub use shared_sqlite::Migration;
+use shared_sqlite::{MigrationLog, Migrations, SharedConnection, SQL_NOW as NOW};
 use thiserror::Error;
 
 use crate::condition::CompileError;
@@ -100,17 +102,6 @@ impl StoreError {
     }
 }
 
-/// One schema migration.
-#[derive(Clone, Copy, Debug)]
-pub struct Migration {
-    /// Its number, from 1.
-    pub version: i64,
-    /// What it does.
-    pub name: &'static str,
-    /// The SQL (only additions).
-    pub sql: &'static str,
-}
-
 /// Every migration, in order.
 pub const MIGRATIONS: [Migration; 2] = [
     Migration {
@@ -146,23 +137,8 @@ pub const MIGRATIONS: [Migration; 2] = [
     },
 ];
 
-/// How to open a store.
-#[derive(Clone, Debug)]
-pub struct OpenOptions {
-    /// How long to wait for another process's lock before failing (default 5 s).
-    pub busy_timeout: Duration,
-    /// Load the corpus into a new database (default `true`).
-    pub seed_corpus: bool,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        OpenOptions {
-            busy_timeout: Duration::from_secs(5),
-            seed_corpus: true,
-        }
-    }
-}
+/// The migrations as this store has always recorded them.
+const SCHEMA: Migrations = Migrations::new(MigrationLog::Table, &MIGRATIONS);
 
 /// Rule counts of one type.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -193,7 +169,6 @@ pub struct StoreStats {
     pub schema_version: i64,
 }
 
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const COLUMNS: &str =
     "id, code, name, type, conditions, content, priority, enabled, source, created_at, updated_at";
 
@@ -259,20 +234,6 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-fn bump_version(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
-    tx.execute(
-        "UPDATE rule_set_version SET version = version + 1 WHERE id = 1",
-        [],
-    )?;
-    read_version(tx)
-}
-
-fn read_version(conn: &Connection) -> rusqlite::Result<u64> {
-    conn.prepare_cached("SELECT version FROM rule_set_version WHERE id = 1")?
-        .query_row([], |r| r.get::<_, i64>(0))
-        .map(to_u64)
-}
-
 fn get_raw(conn: &Connection, code: &str) -> rusqlite::Result<Option<RawRule>> {
     conn.prepare_cached(&format!("SELECT {COLUMNS} FROM rules WHERE code = ?1"))?
         .query_row([code], RawRule::read)
@@ -305,8 +266,7 @@ fn insert(tx: &Transaction<'_>, rule: &NewRule, source: &str) -> rusqlite::Resul
 /// calls are serialised on its one connection.
 #[derive(Debug)]
 pub struct RuleStore {
-    conn: Mutex<Connection>,
-    path: PathBuf,
+    conn: SharedConnection,
 }
 
 impl RuleStore {
@@ -321,43 +281,28 @@ impl RuleStore {
         path: impl AsRef<Path>,
         options: &OpenOptions,
     ) -> Result<RuleStore, StoreError> {
-        let path = path.as_ref().to_path_buf();
-        let mut conn = shared_sqlite::open(&path, options.busy_timeout)?;
-        migrate(&mut conn)?;
-        let store = RuleStore {
-            conn: Mutex::new(conn),
-            path,
-        };
+        let conn = SharedConnection::open(path.as_ref(), options.busy_timeout)?;
+        SCHEMA.apply(&conn)?;
+        let store = RuleStore { conn };
         if options.seed_corpus {
-            store.seed(false)?;
+            store.seed(Seed::NeverWritten)?;
         }
         Ok(store)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves the connection usable (an
-        // open transaction is rolled back when dropped).
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// The file this store was opened on.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.conn.path()
     }
 
     /// The highest applied migration.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        let conn = self.lock();
-        Ok(conn.query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(SCHEMA.applied_version(&self.conn.lock())?)
     }
 
     /// The rule-set version: incremented by every change, by any process.
     pub fn version(&self) -> Result<u64, StoreError> {
-        Ok(read_version(&self.lock())?)
+        Ok(read_version(&self.conn.lock())?)
     }
 
     /// Rules of one type (or all types), enabled only or all, by type then code.
@@ -366,7 +311,7 @@ impl RuleStore {
         rule_type: Option<&str>,
         enabled_only: bool,
     ) -> Result<Vec<Rule>, StoreError> {
-        let conn = self.lock();
+        let conn = self.conn.lock();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM rules
              WHERE (?1 IS NULL OR type = ?1) AND (?2 = 0 OR enabled = 1)
@@ -380,24 +325,25 @@ impl RuleStore {
 
     /// The rule with this code, if any.
     pub fn get(&self, code: &str) -> Result<Option<Rule>, StoreError> {
-        get_raw(&self.lock(), code)?.map(RawRule::parse).transpose()
+        get_raw(&self.conn.lock(), code)?
+            .map(RawRule::parse)
+            .transpose()
     }
 
     /// Creates a rule. Refuses a duplicate code and any invalid field (the
     /// condition is compiled first); nothing is written then.
     pub fn create(&self, rule: &NewRule) -> Result<Rule, StoreError> {
         CompiledRule::compile(rule).map_err(|e| StoreError::invalid(&rule.code, e))?;
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if get_raw(&tx, &rule.code)?.is_some() {
-            return Err(StoreError::Duplicate {
-                code: rule.code.clone(),
-            });
-        }
-        insert(&tx, rule, "user")?;
-        bump_version(&tx)?;
-        let raw = get_raw(&tx, &rule.code)?;
-        tx.commit()?;
+        let raw = self.conn.write(|tx| {
+            if get_raw(tx, &rule.code)?.is_some() {
+                return Err(StoreError::Duplicate {
+                    code: rule.code.clone(),
+                });
+            }
+            insert(tx, rule, "user")?;
+            bump_version(tx)?;
+            Ok(get_raw(tx, &rule.code)?)
+        })?;
         raw.ok_or_else(|| StoreError::NotFound {
             code: rule.code.clone(),
         })?
@@ -420,37 +366,36 @@ impl RuleStore {
             crate::condition::Condition::compile(c)
                 .map_err(|e| invalid(RuleError::Conditions(e)))?;
         }
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx
-            .prepare_cached(&format!(
-                "UPDATE rules SET
-                    name = COALESCE(?2, name),
-                    type = COALESCE(?3, type),
-                    conditions = COALESCE(?4, conditions),
-                    content = COALESCE(?5, content),
-                    priority = COALESCE(?6, priority),
-                    enabled = COALESCE(?7, enabled),
-                    updated_at = {NOW}
-                 WHERE code = ?1"
-            ))?
-            .execute(params![
-                code,
-                change.name,
-                change.rule_type,
-                change.conditions.as_ref().map(json_text),
-                change.content.as_ref().map(json_text),
-                change.priority,
-                change.enabled,
-            ])?;
-        if changed == 0 {
-            return Err(StoreError::NotFound {
-                code: code.to_owned(),
-            });
-        }
-        bump_version(&tx)?;
-        let raw = get_raw(&tx, code)?;
-        tx.commit()?;
+        let raw = self.conn.write(|tx| {
+            let changed = tx
+                .prepare_cached(&format!(
+                    "UPDATE rules SET
+                        name = COALESCE(?2, name),
+                        type = COALESCE(?3, type),
+                        conditions = COALESCE(?4, conditions),
+                        content = COALESCE(?5, content),
+                        priority = COALESCE(?6, priority),
+                        enabled = COALESCE(?7, enabled),
+                        updated_at = {NOW}
+                     WHERE code = ?1"
+                ))?
+                .execute(params![
+                    code,
+                    change.name,
+                    change.rule_type,
+                    change.conditions.as_ref().map(json_text),
+                    change.content.as_ref().map(json_text),
+                    change.priority,
+                    change.enabled,
+                ])?;
+            if changed == 0 {
+                return Err(StoreError::NotFound {
+                    code: code.to_owned(),
+                });
+            }
+            bump_version(tx)?;
+            Ok(get_raw(tx, code)?)
+        })?;
         raw.ok_or_else(|| StoreError::NotFound {
             code: code.to_owned(),
         })?
@@ -480,22 +425,21 @@ impl RuleStore {
 
     /// Deletes a rule.
     pub fn delete(&self, code: &str) -> Result<(), StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = tx.execute("DELETE FROM rules WHERE code = ?1", [code])?;
-        if n == 0 {
-            return Err(StoreError::NotFound {
-                code: code.to_owned(),
-            });
-        }
-        bump_version(&tx)?;
-        tx.commit()?;
-        Ok(())
+        self.conn.write(|tx| {
+            let n = tx.execute("DELETE FROM rules WHERE code = ?1", [code])?;
+            if n == 0 {
+                return Err(StoreError::NotFound {
+                    code: code.to_owned(),
+                });
+            }
+            bump_version(tx)?;
+            Ok(())
+        })
     }
 
     /// Rule types with their counts, by type name.
     pub fn types(&self) -> Result<Vec<TypeCount>, StoreError> {
-        let conn = self.lock();
+        let conn = self.conn.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT type, COUNT(*), SUM(enabled) FROM rules GROUP BY type ORDER BY type",
         )?;
@@ -530,15 +474,13 @@ impl RuleStore {
     /// one read transaction. A stored rule that no longer compiles (or whose
     /// JSON does not parse) is left out and listed in [`RuleSet::skipped`].
     pub fn load_rule_set(&self) -> Result<RuleSet, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let version = read_version(&tx)?;
-        let raws = tx
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM rules WHERE enabled = 1"))?
-            .query_map([], RawRule::read)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        tx.commit()?;
-        drop(conn);
+        let (version, raws) = self.conn.read(|tx| {
+            let raws = tx
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM rules WHERE enabled = 1"))?
+                .query_map([], RawRule::read)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok::<_, rusqlite::Error>((read_version(tx)?, raws))
+        })?;
         let mut rules = Vec::with_capacity(raws.len());
         let mut skipped = Vec::new();
         for raw in raws {
@@ -558,55 +500,21 @@ impl RuleStore {
     /// Loads the built-in corpus if the store has no rules; returns how many
     /// rules were written (0 if it had rules). One transaction, one version bump.
     pub fn load_corpus(&self) -> Result<usize, StoreError> {
-        self.seed(true)
+        self.seed(Seed::NoRules)
     }
 
-    /// Loads the corpus into an empty store; unless `forced`, only into one
-    /// that was never written (version 0).
-    fn seed(&self, forced: bool) -> Result<usize, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rules: i64 = tx.query_row("SELECT COUNT(*) FROM rules", [], |r| r.get(0))?;
-        if rules > 0 || (!forced && read_version(&tx)? > 0) {
-            return Ok(0);
-        }
-        let corpus = crate::corpus::corpus();
-        for rule in &corpus {
-            CompiledRule::compile(rule).map_err(|e| StoreError::invalid(&rule.code, e))?;
-            insert(&tx, rule, "corpus")?;
-        }
-        bump_version(&tx)?;
-        tx.commit()?;
-        Ok(corpus.len())
+    /// Loads the corpus into the files `seed` is for; returns how many rules
+    /// were written.
+    fn seed(&self, seed: Seed) -> Result<usize, StoreError> {
+        self.conn.write(|tx| {
+            seed.load(tx, |tx| {
+                let corpus = crate::corpus::corpus();
+                for rule in &corpus {
+                    CompiledRule::compile(rule).map_err(|e| StoreError::invalid(&rule.code, e))?;
+                    insert(tx, rule, "corpus")?;
+                }
+                Ok(corpus.len())
+            })
+        })
     }
-}
-
-/// Applies the missing migrations in one immediate transaction.
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version INTEGER PRIMARY KEY,
-            name TEXT NOT NULL,
-            applied_at TEXT NOT NULL
-        );",
-    )?;
-    for m in MIGRATIONS {
-        let applied: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
-            [m.version],
-            |r| r.get(0),
-        )?;
-        if !applied {
-            tx.execute_batch(m.sql)?;
-            tx.execute(
-                &format!(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, {NOW})"
-                ),
-                params![m.version, m.name],
-            )?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
 }

@@ -23,11 +23,15 @@
 //!   the column, never a panic.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 use std::time::Duration;
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, Connection, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, Row, Transaction};
+pub use shared_sqlite::rule_set::DEFAULT_BUSY_TIMEOUT;
+use shared_sqlite::rule_set::{bump_version, read_version, Seed};
+pub use shared_sqlite::Migration;
+use shared_sqlite::{MigrationLog, Migrations, SharedConnection};
 use thiserror::Error;
 
 use crate::element::parse_element;
@@ -70,17 +74,6 @@ pub enum StoreError {
     },
 }
 
-/// One schema migration.
-#[derive(Clone, Copy, Debug)]
-pub struct Migration {
-    /// Its number, from 1; `PRAGMA user_version` after it is applied.
-    pub version: u32,
-    /// What it does.
-    pub name: &'static str,
-    /// The SQL (additions only).
-    pub sql: &'static str,
-}
-
 /// Every migration, in order.
 pub const MIGRATIONS: [Migration; 2] = [
     Migration {
@@ -113,8 +106,9 @@ pub const MIGRATIONS: [Migration; 2] = [
     },
 ];
 
-/// Default wait for another process's lock.
-pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The migrations, recorded in `PRAGMA user_version` as this store has
+/// always recorded them.
+const SCHEMA: Migrations = Migrations::new(MigrationLog::UserVersion, &MIGRATIONS);
 
 const COLUMNS: &str =
     "code, kind, item, condition, ideal_position, reason, priority, element, score_delta, enabled";
@@ -123,7 +117,7 @@ const COLUMNS: &str =
 /// calls are serialised on its one connection.
 #[derive(Debug)]
 pub struct RuleStore {
-    conn: Mutex<Connection>,
+    conn: SharedConnection,
 }
 
 impl RuleStore {
@@ -138,25 +132,19 @@ impl RuleStore {
         path: impl AsRef<Path>,
         busy_timeout: Duration,
     ) -> Result<RuleStore, StoreError> {
-        let mut conn = shared_sqlite::open(path.as_ref(), busy_timeout)?;
-        migrate(&mut conn)?;
-        seed_corpus(&mut conn)?;
-        Ok(RuleStore {
-            conn: Mutex::new(conn),
-        })
+        let conn = SharedConnection::open(path.as_ref(), busy_timeout)?;
+        SCHEMA.apply(&conn)?;
+        seed_corpus(&conn)?;
+        Ok(RuleStore { conn })
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while the lock was held leaves the connection usable: an
-        // open transaction rolls back when dropped.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        self.conn.lock()
     }
 
     /// The highest applied migration (`PRAGMA user_version`).
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        Ok(self
-            .lock()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(SCHEMA.applied_version(&self.lock())?)
     }
 
     /// The rule-set version: moved by every write, by any process.
@@ -173,11 +161,9 @@ impl RuleStore {
     /// The enabled rules compiled, with the version they were read at (one
     /// read transaction, so the two agree).
     pub fn rule_set(&self) -> Result<RuleSet, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let version = read_version(&tx)?;
-        let rules = read_rules(&tx, Rows::Enabled)?;
-        tx.commit()?;
+        let (version, rules) = self
+            .conn
+            .read(|tx| Ok::<_, StoreError>((read_version(tx)?, read_rules(tx, Rows::Enabled)?)))?;
         Ok(RuleSet::new(version, &rules)?)
     }
 
@@ -239,12 +225,10 @@ impl RuleStore {
         &self,
         change: impl FnOnce(&Transaction<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        change(&tx)?;
-        let version = bump_version(&tx)?;
-        tx.commit()?;
-        Ok(version)
+        self.conn.write(|tx| {
+            change(tx)?;
+            Ok(bump_version(tx)?)
+        })
     }
 
     /// Takes a rule out of analysis (it stays stored). Returns the new
@@ -272,20 +256,6 @@ impl RuleStore {
             Ok(())
         })
     }
-}
-
-fn read_version(conn: &Connection) -> rusqlite::Result<u64> {
-    conn.prepare_cached("SELECT version FROM rule_set_version WHERE id = 1")?
-        .query_row([], |r| r.get::<_, i64>(0))
-        .map(|v| u64::try_from(v).unwrap_or(0))
-}
-
-fn bump_version(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
-    tx.execute(
-        "UPDATE rule_set_version SET version = version + 1 WHERE id = 1",
-        [],
-    )?;
-    read_version(tx)
 }
 
 fn write_rule(tx: &Transaction<'_>, rule: &Rule, source: &str) -> rusqlite::Result<()> {
@@ -433,33 +403,18 @@ impl RawRow {
     }
 }
 
-/// Applies the missing migrations in one immediate transaction.
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-        tx.execute_batch(m.sql)?;
-        // PRAGMA takes no parameters; the number is ours, not input.
-        tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))?;
-    }
-    tx.commit()?;
-    Ok(())
-}
-
 /// Loads the corpus into a file that was never written.
-fn seed_corpus(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let rules: i64 = tx.query_row("SELECT COUNT(*) FROM rules", [], |r| r.get(0))?;
-    if rules > 0 || read_version(&tx)? > 0 {
-        return Ok(());
-    }
-    for rule in crate::corpus::corpus() {
-        CompiledRule::compile(&rule)?;
-        write_rule(&tx, &rule, "corpus")?;
-    }
-    bump_version(&tx)?;
-    tx.commit()?;
-    Ok(())
+fn seed_corpus(conn: &SharedConnection) -> Result<usize, StoreError> {
+    conn.write(|tx| {
+        Seed::NeverWritten.load(tx, |tx| {
+            let corpus = crate::corpus::corpus();
+            for rule in &corpus {
+                CompiledRule::compile(rule)?;
+                write_rule(tx, rule, "corpus")?;
+            }
+            Ok(corpus.len())
+        })
+    })
 }
 
 #[cfg(test)]

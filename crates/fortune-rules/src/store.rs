@@ -18,11 +18,13 @@
 //!   the built-in corpus ([`crate::corpus::corpus`]) in one transaction when
 //!   opened; a store whose rules were all deleted stays empty.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+pub use shared_sqlite::rule_set::OpenOptions;
+use shared_sqlite::rule_set::{bump_version, read_version, Seed};
+pub use shared_sqlite::Migration;
+use shared_sqlite::{MigrationLog, Migrations, SharedConnection, SQL_NOW as NOW};
 use thiserror::Error;
 
 use crate::rule::{CompiledRule, NewRule, Rule, RuleError, RuleKind, RuleSet, SkippedRule};
@@ -66,17 +68,6 @@ pub enum StoreError {
     },
 }
 
-/// One schema migration.
-#[derive(Clone, Copy, Debug)]
-pub struct Migration {
-    /// Its number, from 1.
-    pub version: i64,
-    /// What it does.
-    pub name: &'static str,
-    /// The SQL: additions only.
-    pub sql: &'static str,
-}
-
 /// Every migration, in order.
 pub const MIGRATIONS: [Migration; 1] = [Migration {
     version: 1,
@@ -106,23 +97,8 @@ pub const MIGRATIONS: [Migration; 1] = [Migration {
     ",
 }];
 
-/// How to open a store.
-#[derive(Clone, Debug)]
-pub struct OpenOptions {
-    /// How long to wait for another process's lock (default 5 s).
-    pub busy_timeout: Duration,
-    /// Load the corpus into a file that was never written (default `true`).
-    pub seed_corpus: bool,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        OpenOptions {
-            busy_timeout: Duration::from_secs(5),
-            seed_corpus: true,
-        }
-    }
-}
+/// The migrations as this store has always recorded them.
+const SCHEMA: Migrations = Migrations::new(MigrationLog::Table, &MIGRATIONS);
 
 /// Which rules [`RuleStore::list`] returns.
 #[derive(Clone, Debug, Default)]
@@ -135,7 +111,6 @@ pub struct ListFilter {
     pub include_disabled: bool,
 }
 
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 const COLUMNS: &str = "id, code, kind, category, conditions, text, recommendations, confidence, \
                        priority, enabled, source, created_at, updated_at";
 
@@ -207,20 +182,6 @@ impl StoredRow {
     }
 }
 
-fn read_version(conn: &Connection) -> rusqlite::Result<u64> {
-    conn.prepare_cached("SELECT version FROM rule_set_version WHERE id = 1")?
-        .query_row([], |r| r.get::<_, i64>(0))
-        .map(|v| u64::try_from(v).unwrap_or(0))
-}
-
-fn bump_version(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    tx.execute(
-        "UPDATE rule_set_version SET version = version + 1 WHERE id = 1",
-        [],
-    )?;
-    Ok(())
-}
-
 fn find(conn: &Connection, code: &str) -> rusqlite::Result<Option<StoredRow>> {
     conn.prepare_cached(&format!("SELECT {COLUMNS} FROM rules WHERE code = ?1"))?
         .query_row([code], StoredRow::read)
@@ -266,8 +227,7 @@ fn check(rule: &NewRule) -> Result<(), StoreError> {
 /// calls are serialised on its one connection.
 #[derive(Debug)]
 pub struct RuleStore {
-    conn: Mutex<Connection>,
-    path: PathBuf,
+    conn: SharedConnection,
 }
 
 impl RuleStore {
@@ -283,47 +243,33 @@ impl RuleStore {
         path: impl AsRef<Path>,
         options: &OpenOptions,
     ) -> Result<RuleStore, StoreError> {
-        let path = path.as_ref().to_path_buf();
-        let mut conn = shared_sqlite::open(&path, options.busy_timeout)?;
-        migrate(&mut conn)?;
-        let store = RuleStore {
-            conn: Mutex::new(conn),
-            path,
-        };
+        let conn = SharedConnection::open(path.as_ref(), options.busy_timeout)?;
+        SCHEMA.apply(&conn)?;
+        let store = RuleStore { conn };
         if options.seed_corpus {
-            store.seed(false)?;
+            store.seed(Seed::NeverWritten)?;
         }
         Ok(store)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while the lock was held leaves the connection usable (an
-        // open transaction rolls back when dropped).
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// The file this store was opened on.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.conn.path()
     }
 
     /// The highest applied migration.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self.lock().query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(SCHEMA.applied_version(&self.conn.lock())?)
     }
 
     /// The rule-set version: incremented by every change, by any process.
     pub fn version(&self) -> Result<u64, StoreError> {
-        Ok(read_version(&self.lock())?)
+        Ok(read_version(&self.conn.lock())?)
     }
 
     /// The rules the filter selects, by kind then code.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<Rule>, StoreError> {
-        let conn = self.lock();
+        let conn = self.conn.lock();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM rules
              WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR category = ?2)
@@ -345,24 +291,25 @@ impl RuleStore {
 
     /// The rule with this code, if any.
     pub fn get(&self, code: &str) -> Result<Option<Rule>, StoreError> {
-        find(&self.lock(), code)?.map(StoredRow::parse).transpose()
+        find(&self.conn.lock(), code)?
+            .map(StoredRow::parse)
+            .transpose()
     }
 
     /// Creates a rule, refusing a taken code and any invalid field (its
     /// condition compiled for its kind); nothing is written then.
     pub fn create(&self, rule: &NewRule) -> Result<Rule, StoreError> {
         check(rule)?;
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if find(&tx, &rule.code)?.is_some() {
-            return Err(StoreError::Duplicate {
-                code: rule.code.clone(),
-            });
-        }
-        insert(&tx, rule, "user")?;
-        bump_version(&tx)?;
-        let row = find(&tx, &rule.code)?;
-        tx.commit()?;
+        let row = self.conn.write(|tx| {
+            if find(tx, &rule.code)?.is_some() {
+                return Err(StoreError::Duplicate {
+                    code: rule.code.clone(),
+                });
+            }
+            insert(tx, rule, "user")?;
+            bump_version(tx)?;
+            Ok(find(tx, &rule.code)?)
+        })?;
         row.ok_or_else(|| StoreError::NotFound {
             code: rule.code.clone(),
         })?
@@ -373,34 +320,33 @@ impl RuleStore {
     /// [`RuleStore::create`]).
     pub fn update(&self, rule: &NewRule) -> Result<Rule, StoreError> {
         check(rule)?;
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx
-            .prepare_cached(&format!(
-                "UPDATE rules SET kind = ?2, category = ?3, conditions = ?4, text = ?5,
-                        recommendations = ?6, confidence = ?7, priority = ?8, enabled = ?9,
-                        updated_at = {NOW}
-                 WHERE code = ?1"
-            ))?
-            .execute(params![
-                rule.code,
-                rule.kind.as_str(),
-                rule.category,
-                rule.conditions.to_string(),
-                rule.text,
-                recommendations_json(rule),
-                rule.confidence,
-                rule.priority,
-                rule.enabled,
-            ])?;
-        if changed == 0 {
-            return Err(StoreError::NotFound {
-                code: rule.code.clone(),
-            });
-        }
-        bump_version(&tx)?;
-        let row = find(&tx, &rule.code)?;
-        tx.commit()?;
+        let row = self.conn.write(|tx| {
+            let changed = tx
+                .prepare_cached(&format!(
+                    "UPDATE rules SET kind = ?2, category = ?3, conditions = ?4, text = ?5,
+                            recommendations = ?6, confidence = ?7, priority = ?8, enabled = ?9,
+                            updated_at = {NOW}
+                     WHERE code = ?1"
+                ))?
+                .execute(params![
+                    rule.code,
+                    rule.kind.as_str(),
+                    rule.category,
+                    rule.conditions.to_string(),
+                    rule.text,
+                    recommendations_json(rule),
+                    rule.confidence,
+                    rule.priority,
+                    rule.enabled,
+                ])?;
+            if changed == 0 {
+                return Err(StoreError::NotFound {
+                    code: rule.code.clone(),
+                });
+            }
+            bump_version(tx)?;
+            Ok(find(tx, &rule.code)?)
+        })?;
         row.ok_or_else(|| StoreError::NotFound {
             code: rule.code.clone(),
         })?
@@ -409,33 +355,28 @@ impl RuleStore {
 
     /// Deletes a rule.
     pub fn delete(&self, code: &str) -> Result<(), StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if tx.execute("DELETE FROM rules WHERE code = ?1", [code])? == 0 {
-            return Err(StoreError::NotFound {
-                code: code.to_owned(),
-            });
-        }
-        bump_version(&tx)?;
-        tx.commit()?;
-        Ok(())
+        self.conn.write(|tx| {
+            if tx.execute("DELETE FROM rules WHERE code = ?1", [code])? == 0 {
+                return Err(StoreError::NotFound {
+                    code: code.to_owned(),
+                });
+            }
+            bump_version(tx)?;
+            Ok(())
+        })
     }
 
     /// Compiles the enabled rules, read with the rule-set version in one
     /// read transaction. A stored rule this version cannot read or compile
     /// is left out and listed in [`RuleSet::skipped`].
     pub fn load_rule_set(&self) -> Result<RuleSet, StoreError> {
-        let (version, rows) = {
-            let mut conn = self.lock();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-            let version = read_version(&tx)?;
+        let (version, rows) = self.conn.read(|tx| {
             let rows = tx
                 .prepare_cached(&format!("SELECT {COLUMNS} FROM rules WHERE enabled = 1"))?
                 .query_map([], StoredRow::read)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            tx.commit()?;
-            (version, rows)
-        };
+            Ok::<_, rusqlite::Error>((read_version(tx)?, rows))
+        })?;
         let mut rules = Vec::with_capacity(rows.len());
         let mut skipped = Vec::new();
         for row in rows {
@@ -454,55 +395,21 @@ impl RuleStore {
     /// Loads the corpus into a store without rules; returns how many rules
     /// were written (0 if it had rules). One transaction, one version bump.
     pub fn load_corpus(&self) -> Result<usize, StoreError> {
-        self.seed(true)
+        self.seed(Seed::NoRules)
     }
 
-    /// The corpus into a store without rules — unless `forced`, only into
-    /// one that was never written.
-    fn seed(&self, forced: bool) -> Result<usize, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rules: i64 = tx.query_row("SELECT COUNT(*) FROM rules", [], |r| r.get(0))?;
-        if rules > 0 || (!forced && read_version(&tx)? > 0) {
-            return Ok(0);
-        }
-        let corpus = crate::corpus::corpus();
-        for rule in &corpus {
-            check(rule)?;
-            insert(&tx, rule, "corpus")?;
-        }
-        bump_version(&tx)?;
-        tx.commit()?;
-        Ok(corpus.len())
+    /// The corpus into the files `seed` is for; returns how many rules were
+    /// written.
+    fn seed(&self, seed: Seed) -> Result<usize, StoreError> {
+        self.conn.write(|tx| {
+            seed.load(tx, |tx| {
+                let corpus = crate::corpus::corpus();
+                for rule in &corpus {
+                    check(rule)?;
+                    insert(tx, rule, "corpus")?;
+                }
+                Ok(corpus.len())
+            })
+        })
     }
-}
-
-/// Applies the missing migrations in one immediate transaction.
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version INTEGER PRIMARY KEY,
-            name TEXT NOT NULL,
-            applied_at TEXT NOT NULL
-        );",
-    )?;
-    for m in MIGRATIONS {
-        let applied: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
-            [m.version],
-            |r| r.get(0),
-        )?;
-        if !applied {
-            tx.execute_batch(m.sql)?;
-            tx.execute(
-                &format!(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, {NOW})"
-                ),
-                params![m.version, m.name],
-            )?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
 }

@@ -8,11 +8,31 @@
 //! to itself, and SQLite answers `SQLITE_BUSY` at once when another process
 //! is switching it at the same moment (two processes starting on a fresh
 //! data directory). [`open`] tries that step again until the timeout.
+//!
+//! On top of the file, what every rule store of the project shares:
+//! * [`SharedConnection`]: the one connection of a process, its immediate
+//!   write transactions and its snapshot reads;
+//! * [`Migrations`]: numbered schema migrations applied on opening, recorded
+//!   as the store has always recorded them ([`MigrationLog`]);
+//! * [`rule_set`]: the rule-set version every write increments, the options
+//!   a store is opened with, and loading its built-in corpus.
+
+mod connection;
+mod migrations;
+pub mod rule_set;
+
+pub use connection::SharedConnection;
+pub use migrations::{Migration, MigrationLog, Migrations};
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode};
+
+/// The current time in SQL, UTC with milliseconds
+/// (`2025-01-02T03:04:05.678Z`): one text form for every timestamp column, so
+/// that timestamps written by any process sort as text.
+pub const SQL_NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 /// Pause between two tries of the journal-mode switch.
 const RETRY_PAUSE: Duration = Duration::from_millis(10);
