@@ -91,7 +91,9 @@ pub struct Settings {
     pub drain_timeout_ms: u64,
     /// Time between SIGTERM and SIGKILL when stopping a process.
     pub stop_grace_ms: u64,
-    /// How many artifacts are kept per service for rollback.
+    /// How many artifacts are kept per service for rollback (besides these,
+    /// the version the current one just replaced keeps its artifact until
+    /// the next switch: its process may still run).
     pub versions_kept: usize,
     /// How often the serving version's health is checked (0: never). A
     /// version that stops answering (frozen, deadlocked) is replaced.

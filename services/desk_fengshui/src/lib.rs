@@ -224,6 +224,26 @@ impl DeskFengshui {
         })
     }
 
+    /// The rule of `request`, checked field by field, written by `write`
+    /// (create or update) off the async threads.
+    async fn put_rule(
+        &self,
+        request: PutRuleRequest,
+        write: fn(&RuleStore, &Rule) -> Result<u64, StoreError>,
+    ) -> Result<Response<RuleChange>, Status> {
+        let rule = rule_of(request)?;
+        let version = self
+            .blocking({
+                let rule = rule.clone();
+                move |this| write(&this.store, &rule).map_err(store_status)
+            })
+            .await?;
+        Ok(Response::new(RuleChange {
+            rule: Some(to_proto(&rule)),
+            version: wire_version(version),
+        }))
+    }
+
     /// The person's elements when `use_bazi` asks for them.
     async fn elements_if_asked(
         &self,
@@ -541,34 +561,14 @@ impl DeskFengshuiService for DeskFengshui {
         &self,
         request: Request<PutRuleRequest>,
     ) -> Result<Response<RuleChange>, Status> {
-        let rule = rule_of(request.into_inner())?;
-        let version = self
-            .blocking({
-                let rule = rule.clone();
-                move |this| this.store.create(&rule).map_err(store_status)
-            })
-            .await?;
-        Ok(Response::new(RuleChange {
-            rule: Some(to_proto(&rule)),
-            version: wire_version(version),
-        }))
+        self.put_rule(request.into_inner(), RuleStore::create).await
     }
 
     async fn update_rule(
         &self,
         request: Request<PutRuleRequest>,
     ) -> Result<Response<RuleChange>, Status> {
-        let rule = rule_of(request.into_inner())?;
-        let version = self
-            .blocking({
-                let rule = rule.clone();
-                move |this| this.store.update(&rule).map_err(store_status)
-            })
-            .await?;
-        Ok(Response::new(RuleChange {
-            rule: Some(to_proto(&rule)),
-            version: wire_version(version),
-        }))
+        self.put_rule(request.into_inner(), RuleStore::update).await
     }
 
     async fn delete_rule(

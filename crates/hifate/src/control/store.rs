@@ -473,7 +473,7 @@ impl ServiceStore {
                 r.end_reason = Some(format!("replaced by version {version}"));
             }
         }
-        self.prune();
+        self.prune(previous.filter(|&p| p != version));
         self.save()
     }
 
@@ -538,17 +538,22 @@ impl ServiceStore {
             .collect()
     }
 
-    /// Keeps the newest `kept` artifacts (the current one always); older ones
-    /// are deleted but stay in the history.
-    fn prune(&mut self) {
-        let current = self.state.current;
+    /// Keeps the newest `kept` artifacts; older ones are deleted but stay in
+    /// the history. The current version's artifact is always kept, and so is
+    /// `replaced`'s, the version the current one just replaced: its process
+    /// may still run, warm through a bake window or draining, and a rollback
+    /// to it, or a restart of it after a crash, needs its artifact. (With
+    /// `versions_kept = 1` that makes two for a while; the next switch
+    /// prunes it.)
+    fn prune(&mut self, replaced: Option<u64>) {
+        let live = [self.state.current, replaced];
         let mut with_artifact: Vec<usize> = (0..self.state.history.len())
             .filter(|&i| self.state.history[i].artifact.is_some())
             .collect();
         while with_artifact.len() > self.kept {
             let Some(pos) = with_artifact
                 .iter()
-                .position(|&i| Some(self.state.history[i].version) != current)
+                .position(|&i| !live.contains(&Some(self.state.history[i].version)))
             else {
                 break;
             };
@@ -563,12 +568,12 @@ impl ServiceStore {
         }
         let max_history = self.kept * 10;
         while self.state.history.len() > max_history {
-            // The oldest record goes, unless it is the one serving.
+            // The oldest record goes, unless its process may still run.
             let Some(oldest) = self
                 .state
                 .history
                 .iter()
-                .position(|r| Some(r.version) != current)
+                .position(|r| !live.contains(&Some(r.version)))
             else {
                 break;
             };
@@ -635,6 +640,28 @@ mod tests {
             .stage_rollback(Some(1))
             .unwrap_err();
         assert!(err.to_string().contains("no version 1"), "{err}");
+    }
+
+    #[test]
+    fn the_replaced_version_keeps_its_artifact_until_the_next_switch() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = ServiceStore::open(dir.path(), "svc", 1).unwrap();
+        for i in 1..=2u64 {
+            store
+                .stage_build(&binary(dir.path(), &format!("v{i}")), &format!("h{i}"), 1)
+                .unwrap();
+            store.mark_serving(i).unwrap();
+        }
+        // Version 1 may still run (warm in version 2's bake window): a
+        // rollback to it, or a restart of it, has its artifact.
+        assert_eq!(store.kept_versions(), vec![1, 2]);
+        let artifact = store.get(1).unwrap().artifact.clone().unwrap();
+        assert_eq!(std::fs::read_to_string(artifact).unwrap(), "v1");
+        store
+            .stage_build(&binary(dir.path(), "v3"), "h3", 1)
+            .unwrap();
+        store.mark_serving(3).unwrap();
+        assert_eq!(store.kept_versions(), vec![2, 3]);
     }
 
     #[test]
