@@ -27,7 +27,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 use serde_json::Value;
 pub use shared_sqlite::rule_set::OpenOptions;
-use shared_sqlite::rule_set::{bump_version, read_version, Seed};
+use shared_sqlite::rule_set::{change_rules, read_version, Seed};
 pub use shared_sqlite::Migration;
 use shared_sqlite::{MigrationLog, Migrations, SharedConnection, SQL_NOW as NOW};
 use thiserror::Error;
@@ -334,14 +334,13 @@ impl RuleStore {
     /// condition is compiled first); nothing is written then.
     pub fn create(&self, rule: &NewRule) -> Result<Rule, StoreError> {
         CompiledRule::compile(rule).map_err(|e| StoreError::invalid(&rule.code, e))?;
-        let raw = self.conn.write(|tx| {
+        let (raw, _) = change_rules(&self.conn, |tx| {
             if get_raw(tx, &rule.code)?.is_some() {
                 return Err(StoreError::Duplicate {
                     code: rule.code.clone(),
                 });
             }
             insert(tx, rule, "user")?;
-            bump_version(tx)?;
             Ok(get_raw(tx, &rule.code)?)
         })?;
         raw.ok_or_else(|| StoreError::NotFound {
@@ -366,7 +365,7 @@ impl RuleStore {
             crate::condition::Condition::compile(c)
                 .map_err(|e| invalid(RuleError::Conditions(e)))?;
         }
-        let raw = self.conn.write(|tx| {
+        let (raw, _) = change_rules(&self.conn, |tx| {
             let changed = tx
                 .prepare_cached(&format!(
                     "UPDATE rules SET
@@ -393,7 +392,6 @@ impl RuleStore {
                     code: code.to_owned(),
                 });
             }
-            bump_version(tx)?;
             Ok(get_raw(tx, code)?)
         })?;
         raw.ok_or_else(|| StoreError::NotFound {
@@ -425,16 +423,16 @@ impl RuleStore {
 
     /// Deletes a rule.
     pub fn delete(&self, code: &str) -> Result<(), StoreError> {
-        self.conn.write(|tx| {
+        change_rules(&self.conn, |tx| {
             let n = tx.execute("DELETE FROM rules WHERE code = ?1", [code])?;
             if n == 0 {
                 return Err(StoreError::NotFound {
                     code: code.to_owned(),
                 });
             }
-            bump_version(tx)?;
             Ok(())
-        })
+        })?;
+        Ok(())
     }
 
     /// Rule types with their counts, by type name.

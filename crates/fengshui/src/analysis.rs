@@ -96,16 +96,12 @@ pub const NO_DESK_ITEMS: &str = "未在照片中识别到桌面物品";
 pub const PHOTO_ADVICE: &str =
     "请坐在椅子上正对桌面拍摄，让整个桌面入画、光线充足，电脑、水杯、绿植等物品清晰可见。";
 
-/// The summary of a photo in which nothing at all was detected
-/// ([`NO_DESK_ITEMS`], then [`PHOTO_ADVICE`]).
-pub const EMPTY_SUMMARY: &str = "未在照片中识别到桌面物品。请坐在椅子上正对桌面拍摄，让整个桌面入画、光线充足，电脑、水杯、绿植等物品清晰可见。";
-
-/// The summary of a photo with no desk objects: [`EMPTY_SUMMARY`], naming
-/// the other classes seen (`未在照片中识别到桌面物品（画面中有：person）。…`)
-/// so that a person whose photo shows them and not their desk sees why.
+/// The summary of a photo with no desk objects: [`NO_DESK_ITEMS`], the
+/// other classes seen if any (`（画面中有：person）`) so that a person whose
+/// photo shows them and not their desk sees why, then [`PHOTO_ADVICE`].
 pub fn empty_summary(ignored: &[String]) -> String {
     if ignored.is_empty() {
-        return EMPTY_SUMMARY.to_owned();
+        return format!("{NO_DESK_ITEMS}。{PHOTO_ADVICE}");
     }
     format!(
         "{NO_DESK_ITEMS}（画面中有：{}）。{PHOTO_ADVICE}",
@@ -122,12 +118,13 @@ pub fn analyze(
     rules: &RuleSet,
     elements: Option<&PersonalElements>,
 ) -> DeskReport {
-    let items: Vec<Item> = objects.iter().filter_map(Item::from_detection).collect();
+    let mut items: Vec<Item> = Vec::new();
     let mut ignored: Vec<String> = Vec::new();
     for object in objects {
-        let desk_item = items.iter().any(|i| i.class == object.class);
-        if !desk_item && !ignored.contains(&object.class) {
-            ignored.push(object.class.clone());
+        match Item::from_detection(object) {
+            Some(item) => items.push(item),
+            None if !ignored.contains(&object.class) => ignored.push(object.class.clone()),
+            None => {}
         }
     }
     if items.is_empty() {

@@ -54,5 +54,7 @@ pub use corpus::corpus;
 pub use element::{join_elements, parse_element, Element, ElementError, PersonalElements};
 pub use item::{ItemKind, Source};
 pub use position::{Bagua, Cell, Palace};
-pub use rule::{CompiledRule, Priority, Rule, RuleError, RuleSet, SuggestionKind};
+pub use rule::{
+    CompiledRule, FieldError, Priority, Rule, RuleError, RuleFields, RuleSet, SuggestionKind,
+};
 pub use store::{RuleStore, StoreError};

@@ -113,6 +113,74 @@ pub struct Rule {
     pub enabled: bool,
 }
 
+/// A rule's fields as text, as the rule store keeps them and as callers of
+/// the service send them: one parse for both, so a stored row and a request
+/// are read by the same rules and refused with the same words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleFields {
+    pub code: String,
+    pub kind: String,
+    pub item: String,
+    pub condition: String,
+    pub ideal_position: String,
+    pub reason: String,
+    pub priority: String,
+    /// `None`: the item's own element.
+    pub element: Option<String>,
+    pub score_delta: i32,
+    pub enabled: bool,
+}
+
+/// A field of [`RuleFields`] that does not parse: which one, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    /// The field's name in [`RuleFields`].
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl RuleFields {
+    /// The rule these fields describe. The condition is only read as JSON
+    /// here; compiling it is the rule set's and the store's check.
+    pub fn parse(self) -> Result<Rule, FieldError> {
+        let refused = |field: &'static str, message: String| FieldError { field, message };
+        let kind = SuggestionKind::parse(&self.kind).ok_or_else(|| {
+            refused(
+                "kind",
+                format!("{:?} is not adjustment, addition or removal", self.kind),
+            )
+        })?;
+        let item = ItemKind::from_class(&self.item)
+            .ok_or_else(|| refused("item", format!("{:?} is not an item class", self.item)))?;
+        let condition = serde_json::from_str(&self.condition)
+            .map_err(|e| refused("condition", format!("is not JSON ({e})")))?;
+        let priority = Priority::parse(&self.priority).ok_or_else(|| {
+            refused(
+                "priority",
+                format!("{:?} is not high, medium or low", self.priority),
+            )
+        })?;
+        let element = match &self.element {
+            None => item.element(),
+            Some(name) => crate::element::parse_element(name)
+                .map_err(|e| refused("element", e.to_string()))?,
+        };
+        Ok(Rule {
+            code: self.code,
+            kind,
+            item,
+            condition,
+            ideal_position: self.ideal_position,
+            reason: self.reason,
+            priority,
+            element,
+            score_delta: self.score_delta,
+            enabled: self.enabled,
+        })
+    }
+}
+
 /// Why a rule was refused.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum RuleError {

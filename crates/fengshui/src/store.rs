@@ -23,20 +23,17 @@
 //!   the column, never a panic.
 
 use std::path::Path;
-use std::sync::MutexGuard;
 use std::time::Duration;
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, Row, Transaction};
 pub use shared_sqlite::rule_set::DEFAULT_BUSY_TIMEOUT;
-use shared_sqlite::rule_set::{bump_version, read_version, Seed};
+use shared_sqlite::rule_set::{change_rules, read_version, Seed};
 pub use shared_sqlite::Migration;
 use shared_sqlite::{MigrationLog, Migrations, SharedConnection};
 use thiserror::Error;
 
-use crate::element::parse_element;
-use crate::item::ItemKind;
-use crate::rule::{CompiledRule, Priority, Rule, RuleError, RuleSet, SuggestionKind};
+use crate::rule::{CompiledRule, Rule, RuleError, RuleFields, RuleSet};
 
 /// A failed store operation.
 #[derive(Debug, Error)]
@@ -138,24 +135,27 @@ impl RuleStore {
         Ok(RuleStore { conn })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock()
-    }
-
     /// The highest applied migration (`PRAGMA user_version`).
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        Ok(SCHEMA.applied_version(&self.lock())?)
+        Ok(SCHEMA.applied_version(&self.conn.lock())?)
     }
 
     /// The rule-set version: moved by every write, by any process.
     pub fn version(&self) -> Result<u64, StoreError> {
-        Ok(read_version(&self.lock())?)
+        Ok(read_version(&self.conn.lock())?)
     }
 
     /// Every rule, enabled or not, by code.
     pub fn rules(&self) -> Result<Vec<Rule>, StoreError> {
-        let conn = self.lock();
+        let conn = self.conn.lock();
         read_rules(&conn, Rows::Every)
+    }
+
+    /// Every rule, enabled or not, with the version they were read at (one
+    /// read transaction, so the two agree): what a listing shows.
+    pub fn rules_at_version(&self) -> Result<(Vec<Rule>, u64), StoreError> {
+        self.conn
+            .read(|tx| Ok((read_rules(tx, Rows::Every)?, read_version(tx)?)))
     }
 
     /// The enabled rules compiled, with the version they were read at (one
@@ -225,10 +225,7 @@ impl RuleStore {
         &self,
         change: impl FnOnce(&Transaction<'_>) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
-        self.conn.write(|tx| {
-            change(tx)?;
-            Ok(bump_version(tx)?)
-        })
+        change_rules(&self.conn, change).map(|((), version)| version)
     }
 
     /// Takes a rule out of analysis (it stays stored). Returns the new
@@ -354,27 +351,6 @@ impl RawRow {
                 format!("expected an integer, found {other:?}"),
             )),
         };
-        let kind_name = text("kind", kind)?;
-        let kind = SuggestionKind::parse(&kind_name).ok_or_else(|| {
-            corrupt(
-                "kind",
-                format!("{kind_name:?} is not adjustment, addition or removal"),
-            )
-        })?;
-        let item_name = text("item", item)?;
-        let item = ItemKind::from_class(&item_name)
-            .ok_or_else(|| corrupt("item", format!("{item_name:?} is not an item class")))?;
-        let condition = serde_json::from_str(&text("condition", condition)?)
-            .map_err(|e| corrupt("condition", format!("not JSON: {e}")))?;
-        let priority_name = text("priority", priority)?;
-        let priority = Priority::parse(&priority_name).ok_or_else(|| {
-            corrupt(
-                "priority",
-                format!("{priority_name:?} is not high, medium or low"),
-            )
-        })?;
-        let element = parse_element(&text("element", element)?)
-            .map_err(|e| corrupt("element", e.to_string()))?;
         let delta = int("score_delta", delta)?;
         let score_delta = i32::try_from(delta)
             .map_err(|_| corrupt("score_delta", format!("{delta} is out of range")))?;
@@ -388,18 +364,20 @@ impl RawRow {
                 ))
             }
         };
-        Ok(Rule {
-            kind,
-            item,
-            condition,
+        RuleFields {
+            kind: text("kind", kind)?,
+            item: text("item", item)?,
+            condition: text("condition", condition)?,
             ideal_position: text("ideal_position", ideal)?,
             reason: text("reason", reason)?,
-            priority,
-            element,
+            priority: text("priority", priority)?,
+            element: Some(text("element", element)?),
             score_delta,
             enabled,
-            code,
-        })
+            code: code.clone(),
+        }
+        .parse()
+        .map_err(|e| corrupt(e.field, e.message))
     }
 }
 
@@ -421,6 +399,7 @@ fn seed_corpus(conn: &SharedConnection) -> Result<usize, StoreError> {
 mod tests {
     use super::*;
     use crate::corpus::corpus;
+    use crate::{ItemKind, Priority, SuggestionKind};
     use serde_json::json;
 
     fn plant_rule() -> Rule {
@@ -450,7 +429,7 @@ mod tests {
         let mut expected = corpus();
         expected.sort_by(|a, b| a.code.cmp(&b.code));
         assert_eq!(rules, expected);
-        let conn = store.lock();
+        let conn = store.conn.lock();
         let sources: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM rules WHERE source = 'corpus'",
@@ -493,6 +472,7 @@ mod tests {
         assert_eq!(rules[0].kind, SuggestionKind::Removal);
         assert_eq!(store.version().unwrap(), 4);
         let source: String = store
+            .conn
             .lock()
             .query_row("SELECT source FROM rules", [], |r| r.get(0))
             .unwrap();
@@ -529,6 +509,7 @@ mod tests {
         let old = RuleStore::open(&path).unwrap();
         let new = RuleStore::open(&path).unwrap();
         let mode: String = new
+            .conn
             .lock()
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();

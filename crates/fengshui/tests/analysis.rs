@@ -1,8 +1,6 @@
 //! Analysis of whole desks with the project's corpus.
 
-use fengshui::analysis::{
-    empty_summary, placement_bonus, score, EMPTY_SUMMARY, NO_DESK_ITEMS, PHOTO_ADVICE,
-};
+use fengshui::analysis::{placement_bonus, score, NO_DESK_ITEMS, PHOTO_ADVICE};
 use fengshui::{
     analyze, Cell, DeskReport, DetectedObject, Element, Item, ItemKind, PersonalElements, Priority,
     Rule, RuleSet, Suggestion, SuggestionKind,
@@ -65,15 +63,9 @@ fn no_detections_no_items_and_the_summary_says_what_to_photograph() {
     assert!(report.items.is_empty());
     assert_eq!(all(&report).count(), 0);
     assert_eq!(report.score, 0);
-    assert_eq!(report.summary, EMPTY_SUMMARY);
+    assert_eq!(report.summary, format!("{NO_DESK_ITEMS}。{PHOTO_ADVICE}"));
     assert!(report.summary.contains("未在照片中识别到桌面物品"));
     assert!(report.summary.contains("正对桌面拍摄"));
-}
-
-#[test]
-fn the_empty_summary_is_the_two_sentences() {
-    assert_eq!(EMPTY_SUMMARY, format!("{NO_DESK_ITEMS}。{PHOTO_ADVICE}"));
-    assert_eq!(empty_summary(&[]), EMPTY_SUMMARY);
 }
 
 #[test]

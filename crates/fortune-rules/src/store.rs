@@ -22,7 +22,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 pub use shared_sqlite::rule_set::OpenOptions;
-use shared_sqlite::rule_set::{bump_version, read_version, Seed};
+use shared_sqlite::rule_set::{change_rules, read_version, Seed};
 pub use shared_sqlite::Migration;
 use shared_sqlite::{MigrationLog, Migrations, SharedConnection, SQL_NOW as NOW};
 use thiserror::Error;
@@ -300,14 +300,13 @@ impl RuleStore {
     /// condition compiled for its kind); nothing is written then.
     pub fn create(&self, rule: &NewRule) -> Result<Rule, StoreError> {
         check(rule)?;
-        let row = self.conn.write(|tx| {
+        let (row, _) = change_rules(&self.conn, |tx| {
             if find(tx, &rule.code)?.is_some() {
                 return Err(StoreError::Duplicate {
                     code: rule.code.clone(),
                 });
             }
             insert(tx, rule, "user")?;
-            bump_version(tx)?;
             Ok(find(tx, &rule.code)?)
         })?;
         row.ok_or_else(|| StoreError::NotFound {
@@ -320,7 +319,7 @@ impl RuleStore {
     /// [`RuleStore::create`]).
     pub fn update(&self, rule: &NewRule) -> Result<Rule, StoreError> {
         check(rule)?;
-        let row = self.conn.write(|tx| {
+        let (row, _) = change_rules(&self.conn, |tx| {
             let changed = tx
                 .prepare_cached(&format!(
                     "UPDATE rules SET kind = ?2, category = ?3, conditions = ?4, text = ?5,
@@ -344,7 +343,6 @@ impl RuleStore {
                     code: rule.code.clone(),
                 });
             }
-            bump_version(tx)?;
             Ok(find(tx, &rule.code)?)
         })?;
         row.ok_or_else(|| StoreError::NotFound {
@@ -355,15 +353,15 @@ impl RuleStore {
 
     /// Deletes a rule.
     pub fn delete(&self, code: &str) -> Result<(), StoreError> {
-        self.conn.write(|tx| {
+        change_rules(&self.conn, |tx| {
             if tx.execute("DELETE FROM rules WHERE code = ?1", [code])? == 0 {
                 return Err(StoreError::NotFound {
                     code: code.to_owned(),
                 });
             }
-            bump_version(tx)?;
             Ok(())
-        })
+        })?;
+        Ok(())
     }
 
     /// Compiles the enabled rules, read with the rule-set version in one

@@ -80,6 +80,8 @@ struct Prototype {
 pub struct Classifier {
     version: ModelVersion,
     index: Option<VocabularyIndex>,
+    /// Present only while the embedding signal is active: the version gives
+    /// it a weight and there are prototypes to compare questions with.
     embedder: Option<Arc<dyn Embedder>>,
     prototypes: Vec<Prototype>,
 }
@@ -136,13 +138,11 @@ impl Classifier {
             }
             None => None,
         };
-        let mut prototypes = Vec::new();
         // A version that gives the embeddings no weight does not pay for
         // them: no prototype (nor, then, any question) is embedded.
-        if let Some(e) = embedder
-            .as_ref()
-            .filter(|_| version.signal_weights.embeddings > 0.0)
-        {
+        let embedder = embedder.filter(|_| version.signal_weights.embeddings > 0.0);
+        let mut prototypes = Vec::new();
+        if let Some(e) = &embedder {
             let sentences: Vec<(Option<Intent>, &str)> = version
                 .prototypes
                 .intents
@@ -181,6 +181,8 @@ impl Classifier {
                 })
                 .collect();
         }
+        // Kept only while active: with prototypes to compare questions with.
+        let embedder = embedder.filter(|_| !prototypes.is_empty());
         Ok(Classifier {
             version,
             index,
@@ -203,7 +205,7 @@ impl Classifier {
         if self.index.is_some() {
             s.push(Signal::Classifier);
         }
-        if self.embedder.is_some() && !self.prototypes.is_empty() {
+        if self.embedder.is_some() {
             s.push(Signal::Embeddings);
         }
         s
@@ -240,11 +242,7 @@ impl Classifier {
             let x = index.vectorize(&text::features(&normalized), &hits.score_features());
             signals.push(self.classifier_signal(&x, &mut reasons, &mut contributions));
         }
-        if let Some(e) = self
-            .embedder
-            .as_ref()
-            .filter(|_| !self.prototypes.is_empty())
-        {
+        if let Some(e) = &self.embedder {
             match e.embed(question) {
                 Ok(v) => signals.push(self.embedding_signal(&v, e.name(), &mut reasons)),
                 Err(err) => reasons.push(format!("embeddings unavailable ({err})")),

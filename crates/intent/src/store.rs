@@ -102,6 +102,13 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
     Ok(())
 }
 
+/// The newest deployment's version id, if any: one lookup by primary key.
+fn latest_deployment(conn: &rusqlite::Connection) -> Result<Option<String>, Error> {
+    let mut stmt =
+        conn.prepare_cached("SELECT version_id FROM intent_deployments ORDER BY seq DESC LIMIT 1")?;
+    Ok(stmt.query_row([], |r| r.get(0)).optional()?)
+}
+
 /// Appends `id` to the deployment log inside `tx`; the new row's sequence
 /// number.
 fn insert_deployment(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<i64, Error> {
@@ -155,10 +162,7 @@ impl IntentStore {
                 "INSERT INTO intent_versions (id, parent, created_at, body) VALUES (?1, ?2, ?3, ?4)",
                 params![baseline.id, baseline.parent, baseline.created_at, body],
             )?;
-            tx.execute(
-                "INSERT INTO intent_deployments (version_id, deployed_at) VALUES (?1, ?2)",
-                params![baseline.id, unix_now()],
-            )?;
+            insert_deployment(&tx, &baseline.id)?;
         }
         tx.commit()?;
         Ok(())
@@ -215,7 +219,10 @@ impl IntentStore {
         }
     }
 
-    /// A stored version, or `None`.
+    /// A stored version, or `None`. It is known by the id of its row,
+    /// whatever its body says: the deployment log names rows, and a
+    /// classifier whose id differed from the deployed one would look
+    /// out of date on every call.
     pub fn version(&self, id: &str) -> Result<Option<ModelVersion>, Error> {
         let body: Option<String> = self
             .conn
@@ -226,10 +233,15 @@ impl IntentStore {
             )
             .optional()?;
         body.map(|b| {
-            serde_json::from_str(&b).map_err(|source| Error::StoredVersion {
-                version: id.to_owned(),
-                source,
-            })
+            serde_json::from_str(&b)
+                .map(|version| ModelVersion {
+                    id: id.to_owned(),
+                    ..version
+                })
+                .map_err(|source| Error::StoredVersion {
+                    version: id.to_owned(),
+                    source,
+                })
         })
         .transpose()
     }
@@ -264,12 +276,7 @@ impl IntentStore {
     /// row by primary key. Cheap enough to call on every request to notice
     /// a deployment made by another process.
     pub fn deployed_id(&self) -> Result<String, Error> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT version_id FROM intent_deployments ORDER BY seq DESC LIMIT 1",
-        )?;
-        stmt.query_row([], |r| r.get(0))
-            .optional()?
-            .ok_or(Error::NothingDeployed)
+        latest_deployment(&self.conn)?.ok_or(Error::NothingDeployed)
     }
 
     /// The deployed version.
@@ -300,13 +307,7 @@ impl IntentStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: Option<String> = tx
-            .query_row(
-                "SELECT version_id FROM intent_deployments ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let current = latest_deployment(&tx)?;
         if current.as_deref() != Some(expected_current) {
             return Err(Error::DeploymentMoved {
                 version: id.to_owned(),

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction};
 
+use crate::SharedConnection;
+
 /// How long a rule store waits for another process's lock before failing,
 /// unless told otherwise: longer than any one write of a store (a corpus
 /// load is the longest), short enough that a stuck process shows as an error.
@@ -47,12 +49,30 @@ pub fn read_version(conn: &Connection) -> rusqlite::Result<u64> {
 
 /// Increments the rule-set version inside the transaction that changes the
 /// rules, and returns the new version.
-pub fn bump_version(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
+fn bump_version(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
     tx.execute(
         "UPDATE rule_set_version SET version = version + 1 WHERE id = 1",
         [],
     )?;
     read_version(tx)
+}
+
+/// Runs `change` in one IMMEDIATE transaction of `conn` and increments the
+/// rule-set version in the same transaction, so another process sees the
+/// change and the new version together or neither. Every write to a store's
+/// rules goes through here. Returns what `change` returned and the new
+/// version; nothing is written (and the version stays) when `change` fails.
+pub fn change_rules<T, E>(
+    conn: &SharedConnection,
+    change: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+) -> Result<(T, u64), E>
+where
+    E: From<rusqlite::Error>,
+{
+    conn.write(|tx| {
+        let changed = change(tx)?;
+        Ok((changed, bump_version(tx)?))
+    })
 }
 
 /// Which files get a store's built-in corpus.

@@ -262,6 +262,26 @@ impl CocoClass {
         Self::ALL.get(index).copied()
     }
 
+    /// Whether the class is a person or an animal (COCO's "person" and
+    /// "animal" supercategories): something alive, which holds or covers
+    /// other things rather than standing among them.
+    pub fn is_person_or_animal(self) -> bool {
+        matches!(
+            self,
+            CocoClass::Person
+                | CocoClass::Bird
+                | CocoClass::Cat
+                | CocoClass::Dog
+                | CocoClass::Horse
+                | CocoClass::Sheep
+                | CocoClass::Cow
+                | CocoClass::Elephant
+                | CocoClass::Bear
+                | CocoClass::Zebra
+                | CocoClass::Giraffe
+        )
+    }
+
     /// The COCO English name, e.g. `"potted plant"`.
     pub fn name(self) -> &'static str {
         NAMES[self.index()]

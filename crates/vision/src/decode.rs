@@ -14,6 +14,14 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbIma
 /// what a decoder would need to be protected from.
 pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 
+/// The largest gRPC message a service that takes photos should accept:
+/// twice [`MAX_IMAGE_BYTES`], plus 1 MiB for the other fields. tonic refuses
+/// a larger message itself, with `OUT_OF_RANGE` and a message that names
+/// neither the field nor the rule; below this limit [`decode`] judges the
+/// photo, and an over-size one is refused naming the allowed size. (tonic's
+/// default of 4 MB would refuse photos the services promise to take.)
+pub const MAX_PHOTO_REQUEST_BYTES: usize = 2 * MAX_IMAGE_BYTES + 1024 * 1024;
+
 /// Longest accepted side in pixels. Detection runs at a few hundred pixels,
 /// so larger photos only cost memory and decode time.
 pub const MAX_IMAGE_SIDE: u32 = 8_000;

@@ -47,7 +47,9 @@ pub mod nms;
 pub mod preprocess;
 
 pub use coco::CocoClass;
-pub use decode::{decode, probe, DecodeError, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};
+pub use decode::{
+    decode, probe, DecodeError, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, MAX_PHOTO_REQUEST_BYTES,
+};
 pub use face::{FaceLandmarks, FaceOptions, FacePipeline};
 pub use geometry::{BoundingBox, Point, Point3, RotatedRect};
 pub use hand::{HandLandmarks, HandOptions, HandPipeline, Handedness};

@@ -38,8 +38,8 @@ use desk_fengshui_api::{
     RuleChange, Suggestion,
 };
 use fengshui::{
-    join_elements, DetectedObject, ItemKind, PersonalElements, Priority, Rule, RuleError, RuleSet,
-    RuleStore, StoreError, SuggestionKind,
+    join_elements, DetectedObject, PersonalElements, Rule, RuleError, RuleFields, RuleSet,
+    RuleStore, StoreError,
 };
 use hifate_sdk::{Identity, Peer, PeerError};
 use serde_json::Value;
@@ -57,13 +57,9 @@ pub const DATABASE_FILE: &str = "desk_rules.sqlite3";
 /// The model's name in HealthCheck.
 pub const MODEL_NAME: &str = "nanodet (COCO-80, 416×416, ONNX via tract)";
 
-/// Largest request the transport takes: twice the 10 MB photo rule, plus
-/// 1 MiB for the birth fields. tonic refuses a larger message itself, with
-/// `OUT_OF_RANGE` and a message that names neither the field nor the rule;
-/// below this limit [`vision::decode`] judges the photo and an over-size one
-/// is `INVALID_ARGUMENT` naming `image_data` and the allowed size. (tonic's
-/// default of 4 MB would refuse photos the service promises to take.)
-pub const MAX_REQUEST_BYTES: usize = 2 * vision::MAX_IMAGE_BYTES + 1024 * 1024;
+/// Largest request the transport takes: see
+/// [`vision::MAX_PHOTO_REQUEST_BYTES`].
+pub const MAX_REQUEST_BYTES: usize = vision::MAX_PHOTO_REQUEST_BYTES;
 
 /// Classes that are never mentioned: the desk itself (COCO's "dining
 /// table", which NanoDet finds under most desk photos), and the toilet
@@ -72,33 +68,18 @@ pub const MAX_REQUEST_BYTES: usize = 2 * vision::MAX_IMAGE_BYTES + 1024 * 1024;
 /// desk items (a person, a cat) are named in the summary by [`fengshui`].
 const IGNORED_CLASSES: [CocoClass; 2] = [CocoClass::DiningTable, CocoClass::Toilet];
 
-/// People and animals. A thing inside one of them is held or worn, or is a
-/// part of it that NanoDet reads as an object (a cat's face as a phone), so
-/// it is not on the desk; see [`part_of_a_living_thing`].
-const LIVING: [CocoClass; 11] = [
-    CocoClass::Person,
-    CocoClass::Bird,
-    CocoClass::Cat,
-    CocoClass::Dog,
-    CocoClass::Horse,
-    CocoClass::Sheep,
-    CocoClass::Cow,
-    CocoClass::Elephant,
-    CocoClass::Bear,
-    CocoClass::Zebra,
-    CocoClass::Giraffe,
-];
-
 /// Share of a thing's box that, inside the box of a person or animal found
 /// with more confidence, makes it part of them.
 const PART_OF_SHARE: f32 = 0.9;
 
 /// Whether `detection`, not itself a person or animal, lies almost wholly
-/// inside a person or animal that `all` holds with more confidence.
+/// inside a person or animal that `all` holds with more confidence. Such a
+/// thing is held or worn, or is a part of the person or animal that NanoDet
+/// reads as an object (a cat's face as a phone): it is not on the desk.
 fn part_of_a_living_thing(detection: &Detection, all: &[Detection]) -> bool {
-    !LIVING.contains(&detection.class)
+    !detection.class.is_person_or_animal()
         && all.iter().any(|other| {
-            LIVING.contains(&other.class)
+            other.class.is_person_or_animal()
                 && other.score > detection.score
                 && detection.bbox.intersection_area(&other.bbox)
                     >= PART_OF_SHARE * detection.bbox.area()
@@ -356,47 +337,28 @@ fn rule_of(request: PutRuleRequest) -> Result<Rule, Status> {
     let rule = request
         .rule
         .ok_or_else(|| hifate_sdk::invalid_argument("rule: is missing"))?;
-    let refused =
-        |field: &str, message: String| hifate_sdk::invalid_argument(format!("{field}: {message}"));
-    let kind = SuggestionKind::parse(&rule.kind).ok_or_else(|| {
-        refused(
-            "kind",
-            format!("{:?} is not adjustment, addition or removal", rule.kind),
-        )
-    })?;
-    let item = ItemKind::from_class(&rule.item).ok_or_else(|| {
-        refused(
-            "item",
-            format!(
-                "{:?} is not an item class; ListRules shows the classes in use",
-                rule.item
-            ),
-        )
-    })?;
-    let condition = serde_json::from_str(&rule.condition_json)
-        .map_err(|e| refused("condition_json", format!("is not JSON ({e})")))?;
-    let priority = Priority::parse(&rule.priority).ok_or_else(|| {
-        refused(
-            "priority",
-            format!("{:?} is not high, medium or low", rule.priority),
-        )
-    })?;
-    let element = if rule.element.is_empty() {
-        item.element()
-    } else {
-        fengshui::parse_element(&rule.element).map_err(|e| refused("element", e.to_string()))?
-    };
-    Ok(Rule {
+    RuleFields {
         code: rule.code,
-        kind,
-        item,
-        condition,
+        kind: rule.kind,
+        item: rule.item,
+        condition: rule.condition_json,
         ideal_position: rule.ideal_position,
         reason: rule.reason,
-        priority,
-        element,
+        priority: rule.priority,
+        element: Some(rule.element).filter(|e| !e.is_empty()),
         score_delta: rule.score_delta,
         enabled: rule.enabled,
+    }
+    .parse()
+    .map_err(|e| {
+        // The wire names the condition `condition_json`, and a caller who
+        // sent an unknown class is told where the known ones are.
+        let message = match e.field {
+            "condition" => format!("condition_json: {}", e.message),
+            "item" => format!("{e}; ListRules shows the classes in use"),
+            _ => e.to_string(),
+        };
+        hifate_sdk::invalid_argument(message)
     })
 }
 
@@ -445,13 +407,15 @@ impl DeskFengshuiService for DeskFengshui {
         vision::probe(&image_data).map_err(image_status)?;
         // Detection and the chart run at once; a photo damaged past its
         // header is still reported before any trouble with the birth fields.
-        let (detected, elements) =
-            tokio::join!(self.detect(image_data), self.elements_if_asked(&request));
+        // A failed detection answers at once, without waiting for the chart.
+        let (detected, elements) = tokio::try_join!(self.detect(image_data), async {
+            Ok(self.elements_if_asked(&request).await)
+        })?;
         let Detected {
             size: (width, height),
             detections,
             detect_ms,
-        } = detected?;
+        } = detected;
         let elements = elements?;
         let objects: Vec<DetectedObject> = detections
             .iter()
@@ -527,10 +491,7 @@ impl DeskFengshuiService for DeskFengshui {
         _request: Request<ListRulesRequest>,
     ) -> Result<Response<ListRulesResponse>, Status> {
         let (rules, version) = self
-            .blocking(|this| {
-                let rules = this.store.rules().map_err(store_status)?;
-                Ok((rules, this.store.version().map_err(store_status)?))
-            })
+            .blocking(|this| this.store.rules_at_version().map_err(store_status))
             .await?;
         let rules: Vec<Value> = rules
             .iter()

@@ -340,7 +340,7 @@ async fn a_photo_without_desk_objects_succeeds_with_no_items_and_says_so() {
     let answer = analyze(&mut client, request(blank)).await;
     assert!(answer.success);
     assert!(answer.items.is_empty(), "{:?}", answer.items);
-    assert_eq!(answer.summary, fengshui::analysis::EMPTY_SUMMARY);
+    assert_eq!(answer.summary, format!("{NO_DESK_ITEMS}。{PHOTO_ADVICE}"));
     assert!(answer.adjustments.is_empty() && answer.removals.is_empty());
 }
 

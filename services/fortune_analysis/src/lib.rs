@@ -51,8 +51,9 @@ pub const DEFAULT_PORT: u16 = 9005;
 pub const MODELS: &str = "mediapipe palm_detection_full + hand_landmark_full, \
      face_detection_short_range + face_landmark (ONNX via tract)";
 
-/// Largest request accepted: a 10 MB photo plus the other fields.
-pub const MAX_REQUEST_BYTES: usize = vision::MAX_IMAGE_BYTES + 64 * 1024;
+/// Largest request the transport takes: see
+/// [`vision::MAX_PHOTO_REQUEST_BYTES`].
+pub const MAX_REQUEST_BYTES: usize = vision::MAX_PHOTO_REQUEST_BYTES;
 
 /// The answer to a photo without a hand: what to send instead.
 pub const NO_HAND: &str =

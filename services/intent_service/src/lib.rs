@@ -89,6 +89,33 @@ struct Serving {
     failed: Option<FailedBuild>,
 }
 
+impl Serving {
+    /// Deployed version `id` could not be built: counts the failure, logs
+    /// it, and sets when to try again; the classifier in use keeps
+    /// answering meanwhile.
+    fn record_failure(&mut self, id: &str, error: &intent::Error) {
+        let failures = match &self.failed {
+            Some(f) if f.version == id => f.failures.saturating_add(1),
+            _ => 1,
+        };
+        let pause = FailedBuild::pause(failures);
+        tracing::warn!(
+            deployed = %id,
+            answering = %self.classifier.version_id(),
+            %error,
+            failures,
+            retry_in_ms = pause.as_millis(),
+            "the deployed classifier version cannot be built; answering with the one in use"
+        );
+        self.failed = Some(FailedBuild {
+            version: id.to_owned(),
+            reason: error.to_string(),
+            failures,
+            retry_at: Instant::now() + pause,
+        });
+    }
+}
+
 /// A deployed version whose classifier could not be built.
 #[derive(Debug, Clone)]
 struct FailedBuild {
@@ -130,19 +157,6 @@ pub enum OpenError {
     Store(#[from] intent::Error),
 }
 
-/// The version stored under `id`, known by that id whatever its body says:
-/// the deployment log names the row, and a classifier whose id differed
-/// from the deployed one would be rebuilt on every call.
-fn stored_version(store: &IntentStore, id: &str) -> Result<intent::ModelVersion, intent::Error> {
-    let version = store
-        .version(id)?
-        .ok_or_else(|| intent::Error::UnknownVersion(id.to_owned()))?;
-    Ok(intent::ModelVersion {
-        id: id.to_owned(),
-        ..version
-    })
-}
-
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -159,7 +173,7 @@ impl IntentServer {
     ) -> Result<IntentServer, OpenError> {
         let store = IntentStore::open(data_dir.join(intent::store::DATABASE_FILE))?;
         let deployed = store.deployed_id()?;
-        let build = |id: &str| Classifier::new(stored_version(&store, id)?, embedder.clone());
+        let build = |id: &str| Classifier::new(store.require_version(id)?, embedder.clone());
         let serving = match build(&deployed) {
             Ok(classifier) => Serving {
                 classifier: Arc::new(classifier),
@@ -173,21 +187,12 @@ impl IntentServer {
                 else {
                     return Err(error.into());
                 };
-                tracing::warn!(
-                    deployed = %deployed,
-                    answering = %classifier.version_id(),
-                    %error,
-                    "the deployed classifier version cannot be built; answering with an earlier deployment"
-                );
-                Serving {
+                let mut serving = Serving {
                     classifier: Arc::new(classifier),
-                    failed: Some(FailedBuild {
-                        version: deployed,
-                        reason: error.to_string(),
-                        failures: 1,
-                        retry_at: Instant::now() + FailedBuild::pause(1),
-                    }),
-                }
+                    failed: None,
+                };
+                serving.record_failure(&deployed, &error);
+                serving
             }
         };
         Ok(IntentServer {
@@ -211,6 +216,17 @@ impl IntentServer {
     /// off the async threads.
     fn deployed(&self) -> Result<Deployed, Status> {
         let id = self.store().deployed_id().map_err(store_status)?;
+        // The common case, one lock: the deployed version is the one in use.
+        {
+            let serving = locked(&self.serving);
+            if serving.classifier.version_id() == id {
+                return Ok(Deployed {
+                    classifier: serving.classifier.clone(),
+                    version: id,
+                    failure: None,
+                });
+            }
+        }
         if self.build_due(&id) {
             let guard = match self.building.try_lock() {
                 Ok(guard) => Some(guard),
@@ -251,7 +267,7 @@ impl IntentServer {
     /// Builds the classifier of deployed version `id` and swaps it in, or
     /// records why it could not be built and when to try again.
     fn build_deployed(&self, id: &str) {
-        let version = stored_version(&self.store(), id);
+        let version = self.store().require_version(id);
         let built = version.and_then(|version| Classifier::new(version, self.embedder.clone()));
         let mut serving = locked(&self.serving);
         match built {
@@ -260,27 +276,7 @@ impl IntentServer {
                 serving.classifier = Arc::new(classifier);
                 serving.failed = None;
             }
-            Err(error) => {
-                let failures = match &serving.failed {
-                    Some(f) if f.version == id => f.failures.saturating_add(1),
-                    _ => 1,
-                };
-                let pause = FailedBuild::pause(failures);
-                tracing::warn!(
-                    deployed = %id,
-                    answering = %serving.classifier.version_id(),
-                    %error,
-                    failures,
-                    retry_in_ms = pause.as_millis(),
-                    "the deployed classifier version cannot be built; answering with the one in use"
-                );
-                serving.failed = Some(FailedBuild {
-                    version: id.to_owned(),
-                    reason: error.to_string(),
-                    failures,
-                    retry_at: Instant::now() + pause,
-                });
-            }
+            Err(error) => serving.record_failure(id, &error),
         }
     }
 

@@ -223,15 +223,11 @@ impl Optimizer {
         Ok(examples)
     }
 
-    /// Both versions on the same questions. Holds no lock: building the
-    /// classifiers embeds their prototypes, and classifying the questions
-    /// takes a while with embeddings.
-    fn compare(
-        &self,
-        old: ModelVersion,
-        new: ModelVersion,
-        examples: &[Example],
-    ) -> Result<Comparison, Status> {
+    /// Both versions on the same questions (the evaluation set). Holds no
+    /// lock: building the classifiers embeds their prototypes, and
+    /// classifying the questions takes a while with embeddings.
+    fn compare(&self, old: ModelVersion, new: ModelVersion) -> Result<Comparison, Status> {
+        let examples = &self.evaluation_set()?;
         let today = intent::time::today();
         let (old_id, new_id) = (old.id.clone(), new.id.clone());
         let old = Classifier::new(old, self.embedder.clone()).map_err(store_status)?;
@@ -437,8 +433,7 @@ impl PromptOptimizerService for Optimizer {
             .blocking(move |this| {
                 let old = this.version("old_prompt_version", &old_id)?;
                 let new = this.version(field, &candidate)?;
-                let examples = this.evaluation_set()?;
-                this.compare(old, new, &examples)
+                this.compare(old, new)
             })
             .await?;
         let mut degraded = Vec::new();
@@ -497,8 +492,7 @@ impl PromptOptimizerService for Optimizer {
                         ..DeployResponse::default()
                     });
                 }
-                let examples = this.evaluation_set()?;
-                let comparison = this.compare(old, new, &examples)?;
+                let comparison = this.compare(old, new)?;
                 let numbers = comparison.numbers();
                 let mut response = DeployResponse {
                     success: false,

@@ -131,26 +131,27 @@ impl Call {
 }
 
 pub async fn run(env: &Env, args: &MemoryArgs) -> anyhow::Result<()> {
+    // The measured service, the peers it calls, and its call.
     let cases = [
         (
-            vec![DESK],
+            DESK,
+            vec![],
             Call::Desk(Arc::new(photo(&env.workspace, "coffee.jpg")?)),
         ),
         (
-            vec![BAZI_CORE, FORTUNE_RULE, FORTUNE],
+            FORTUNE,
+            vec![BAZI_CORE, FORTUNE_RULE],
             Call::Face(Arc::new(photo(&env.workspace, "astronaut.jpg")?)),
         ),
-        (vec![INTENT], Call::Classify),
+        (INTENT, vec![], Call::Classify),
     ];
-    for (services, call) in cases {
-        let Some(service) = services.last().map(|s| s.name) else {
-            continue;
-        };
+    for (measured, peers, call) in cases {
+        let service = measured.name;
         if !args.only.is_empty() && !args.only.iter().any(|o| o == service) {
             continue;
         }
-        let mut plan = Plan::reloading(env.workspace.clone(), env.target_dir.clone(), DESK);
-        plan.services = services;
+        let mut plan = Plan::reloading(env.workspace.clone(), env.target_dir.clone(), measured);
+        plan.services.splice(0..0, peers);
         // hifate.toml's default bake window (10 s): the old version stays warm.
         plan.extra.retain(|line| !line.starts_with("bake_ms"));
         plan.extra.push("ready_timeout_ms = 60000".into());
